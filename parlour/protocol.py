@@ -1,0 +1,193 @@
+"""Every message on the WebSocket, typed: the one schema module that mirrors PROTOCOL.md.
+
+Messages are JSON objects in text frames, told apart by their "type" field. A test reads
+PROTOCOL.md and fails when a message, a field or an error code exists here but not there, or
+the other way round, and decodes every example in the document against these types.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Final
+
+import msgspec
+
+PROTOCOL_VERSION: Final = 1
+MAX_FRAME: Final = 65_536
+"""Largest frame, in bytes, a client may send; see PROTOCOL.md "Limits"."""
+
+# msgspec matches with Python's re.search, where "$" also matches before a final newline;
+# "\Z" is the true end, so "AAAAAAAA\n" is not a peer id and no newline rides in an envelope.
+PEER_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{8}\Z"
+B64URL_PATTERN: Final = r"^[A-Za-z0-9_-]*\Z"
+
+PeerId = Annotated[str, msgspec.Meta(pattern=PEER_ID_PATTERN)]
+Locator = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=B64URL_PATTERN)]
+Iv = Annotated[str, msgspec.Meta(min_length=16, max_length=16, pattern=B64URL_PATTERN)]
+Ciphertext = Annotated[
+    str, msgspec.Meta(min_length=22, max_length=MAX_FRAME, pattern=B64URL_PATTERN)
+]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+PingId = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes. The human sentence may change; the code never does."""
+
+    NOT_JSON = "not-json"
+    UNKNOWN_TYPE = "unknown-type"
+    BAD_FIELD = "bad-field"
+    TOO_LARGE = "too-large"
+    RATE_LIMITED = "rate-limited"
+    ALREADY_JOINED = "already-joined"
+    NOT_JOINED = "not-joined"
+    NO_SUCH_ROOM = "no-such-room"
+    ROOM_FULL = "room-full"
+    NO_SUCH_PEER = "no-such-peer"
+    LOCKED_OUT = "locked-out"
+
+
+ERROR_TEXT: Final[dict[ErrorCode, str]] = {
+    ErrorCode.NOT_JSON: "Each frame must be one JSON object in a text frame.",
+    ErrorCode.UNKNOWN_TYPE: "This server does not know that message type.",
+    ErrorCode.BAD_FIELD: "A field is missing, unexpected or of the wrong kind.",
+    ErrorCode.TOO_LARGE: f"Frames are limited to {MAX_FRAME} bytes; this one was dropped.",
+    ErrorCode.RATE_LIMITED: "Too many messages too quickly; some were dropped. Slow down.",
+    ErrorCode.ALREADY_JOINED: "This connection is already in a room; leave it first.",
+    ErrorCode.NOT_JOINED: "Join a room before sending this.",
+    ErrorCode.NO_SUCH_ROOM: "No room opens with that passphrase.",
+    ErrorCode.ROOM_FULL: "The room is full.",
+    ErrorCode.NO_SUCH_PEER: "Nobody with that id is in your room.",
+    ErrorCode.LOCKED_OUT: "Too many wrong passphrases from your address; wait and try again.",
+}
+
+
+class _Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    pass
+
+
+# Client -> server
+
+
+class Join(_Message, tag="join"):
+    room: Locator
+
+
+class Signal(_Message, tag="signal"):
+    to: PeerId
+    seq: Seq
+    iv: Iv
+    ct: Ciphertext
+
+
+class Leave(_Message, tag="leave"):
+    pass
+
+
+class Ping(_Message, tag="ping"):
+    id: PingId
+
+
+ClientMessage = Join | Signal | Leave | Ping
+
+
+# Server -> client
+
+
+class Welcome(_Message, tag="welcome"):
+    protocol: int
+    salt: str
+    iterations: int
+    max_frame: int
+
+
+class Joined(_Message, tag="joined"):
+    id: str
+    peers: list[str]
+    capacity: int
+
+
+class PeerJoined(_Message, tag="peer-joined"):
+    peer: str
+
+
+class PeerLeft(_Message, tag="peer-left"):
+    peer: str
+
+
+class Relayed(_Message, tag="signal"):
+    sender: str = msgspec.field(name="from")
+    seq: int
+    iv: str
+    ct: str
+
+
+class Left(_Message, tag="left"):
+    pass
+
+
+class Pong(_Message, tag="pong"):
+    id: int
+
+
+class Error(_Message, tag="error"):
+    code: ErrorCode
+    message: str
+    about: str | None = None
+
+
+ServerMessage = Welcome | Joined | PeerJoined | PeerLeft | Relayed | Left | Pong | Error
+
+CLIENT_TYPES: Final = (Join, Signal, Leave, Ping)
+SERVER_TYPES: Final = (Welcome, Joined, PeerJoined, PeerLeft, Relayed, Left, Pong, Error)
+
+
+def error(code: ErrorCode, about: str | None = None, detail: str | None = None) -> Error:
+    text = ERROR_TEXT[code] if detail is None else f"{ERROR_TEXT[code]} {detail}"
+    return Error(code=code, message=text, about=about)
+
+
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_probe = msgspec.json.Decoder(dict[str, object])
+_encoder = msgspec.json.Encoder()
+_client_tags: Final = frozenset(t.__struct_config__.tag for t in CLIENT_TYPES)
+
+
+def decode_client(frame: bytes | str) -> ClientMessage | Error:
+    """A frame from a client, as a typed message or the error that answers it."""
+    # The limit is in bytes; a text frame arrives as str, whose len() counts characters.
+    size = len(frame.encode("utf-8", "surrogatepass")) if isinstance(frame, str) else len(frame)
+    if size > MAX_FRAME:
+        return error(ErrorCode.TOO_LARGE)
+    try:
+        return _decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        return _explain(frame, str(exc))
+    except msgspec.DecodeError:
+        return error(ErrorCode.NOT_JSON)
+
+
+def _explain(frame: bytes | str, detail: str) -> Error:
+    """Why valid JSON was refused. Only on the error path, so a second parse costs nothing."""
+    try:
+        obj = _probe.decode(frame)
+    except msgspec.DecodeError:
+        return error(ErrorCode.NOT_JSON, detail="Send one JSON object, not an array or a value.")
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        return error(ErrorCode.BAD_FIELD, detail='Every message needs a string "type".')
+    if kind not in _client_tags:
+        return error(ErrorCode.UNKNOWN_TYPE, about=kind[:32])
+    return error(ErrorCode.BAD_FIELD, about=kind, detail=detail)
+
+
+def encode(message: ServerMessage) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode_server(frame: bytes | str) -> ServerMessage:
+    """For tests and Python clients: a server frame as a typed message."""
+    return _server_decoder.decode(frame)
+
+
+_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)

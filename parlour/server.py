@@ -1,0 +1,103 @@
+"""Running the server: listen, announce, reload on SIGHUP, close cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from parlour import __version__, config, tls
+from parlour.settings import Settings, TlsMode
+from parlour.signaling import Hub
+from parlour.web import RedactingAccessLogger, build_app
+
+log = logging.getLogger("parlour")
+
+# Settings that belong to the listening socket: a reload cannot change them in place.
+RESTART_ONLY = ("host", "port", "tls", "base_path")
+
+
+def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(_serve(settings, first_room))
+    except OSError as exc:
+        print(f"parlour: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
+    hub = Hub(settings)
+    app, site = build_app(hub, settings)
+    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, handle_signals=False)
+    await runner.setup()
+    ssl_context = tls.ssl_context(settings)
+    listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
+    await listener.start()
+    port = _bound_port(runner) or settings.port
+    _announce(settings, port, first_room)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _reload, hub)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down: closing %d connections", len(site.sockets))
+        await runner.cleanup()
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return int(address[1])
+    return None
+
+
+def _reload(hub: Hub) -> None:
+    """Re-read the file. A broken file changes nothing; a good one applies without a drop."""
+    current = hub.settings
+    try:
+        fresh = config.load(current.source)
+    except config.ConfigError as exc:
+        log.error("reload refused, keeping the running settings:")
+        for problem in exc.problems:
+            log.error("  %s", problem)
+        return
+    changed = [name for name in RESTART_ONLY if getattr(fresh, name) != getattr(current, name)]
+    if changed:
+        log.warning("reload: %s change only on restart; running with the old", ", ".join(changed))
+        fresh = dataclasses.replace(fresh, **{name: getattr(current, name) for name in changed})
+    hub.apply(fresh)
+    log.info("reloaded %s: %d rooms", fresh.source, len(fresh.rooms))
+
+
+def base_url(settings: Settings, port: int | None = None) -> str:
+    scheme = "http" if settings.tls.mode is TlsMode.OFF else "https"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{scheme}://{host}:{port or settings.port}{settings.prefix()}/"
+
+
+def _announce(settings: Settings, port: int, first_room: tuple[str, str] | None) -> None:
+    url = base_url(settings, port)
+    lines = [f"Parlour {__version__} is listening on {url}"]
+    if settings.tls.mode is TlsMode.SELF_SIGNED and settings.tls.certificate is not None:
+        lines.append(
+            f"Self-signed certificate, SHA-256 {tls.fingerprint(settings.tls.certificate)}"
+        )
+    if first_room is not None:
+        name, passphrase = first_room
+        lines += [
+            f'Room "{name}" passphrase: {passphrase}',
+            f"Join link (share it only with the people you call): {url}#{passphrase}",
+        ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,53 @@
+"""The validated, frozen settings the server runs on. config.py builds them from parlour.toml."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+DEFAULT_MAX_MEMBERS = 8
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TlsMode(StrEnum):
+    OFF = "off"
+    SELF_SIGNED = "self-signed"
+    FILES = "files"
+
+
+@dataclass(frozen=True, slots=True)
+class Tls:
+    mode: TlsMode = TlsMode.OFF
+    certificate: Path | None = None
+    key: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    name: str
+    verifier: bytes
+    max_members: int = DEFAULT_MAX_MEMBERS
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `parlour serve` needs; paths are absolute (resolved against the config file)."""
+
+    source: Path
+    salt: bytes
+    base_path: str
+    admin_path: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    tls: Tls = field(default_factory=Tls)
+    open_rooms: bool = False
+    max_members: int = DEFAULT_MAX_MEMBERS
+    rooms: tuple[Room, ...] = ()
+
+    def prefix(self) -> str:
+        """base_path with no trailing slash ("" when the server lives at the root)."""
+        return self.base_path.rstrip("/")

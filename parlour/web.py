@@ -1,0 +1,266 @@
+"""The aiohttp layer: pages, assets and the WebSocket under the hidden base path.
+
+It moves bytes between sockets and the signalling core and adds the headers every response
+carries. Anything that is not served, inside the base path or outside it, gets one identical
+404, so the path cannot be found by probing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import hmac
+import ipaddress
+import logging
+import mimetypes
+from dataclasses import dataclass
+from importlib import resources
+from typing import Final
+
+from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
+
+from parlour import protocol
+from parlour.settings import IpNetwork, Settings
+from parlour.signaling import Conn, Delivery, Hub
+
+log = logging.getLogger("parlour.web")
+SETTINGS: Final = web.AppKey("settings", Settings)
+
+HEARTBEAT_SECONDS: Final = 25.0
+# Frames up to twice the protocol bound are read and answered with "too-large"; beyond that
+# aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
+READ_LIMIT: Final = 2 * protocol.MAX_FRAME
+CLOSE_GOING_AWAY: Final = 1001
+
+CSP: Final = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "media-src 'self' blob: mediastream:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS: Final = (
+    "camera=(self), microphone=(self), display-capture=(self), "
+    "fullscreen=(self), autoplay=(self), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), midi=()"
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": PERMISSIONS,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    # aiohttp fills in "Server: Python/... aiohttp/..." unless one is set; say nothing instead.
+    "Server": "",
+}
+HSTS: Final = "max-age=63072000; includeSubDomains"
+NOT_FOUND_BODY: Final = b"Not found.\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    content_type: str
+    etag: str
+
+
+def load_assets() -> dict[str, Asset]:
+    """Read the client once at start: a few small files, served from memory, gzip made once."""
+    assets: dict[str, Asset] = {}
+    for entry in resources.files("parlour").joinpath("static").iterdir():
+        if not entry.is_file() or entry.name.startswith("."):
+            continue
+        body = entry.read_bytes()
+        kind = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind == "application/javascript":
+            kind += "; charset=utf-8"
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        assets[entry.name] = Asset(body, gzip.compress(body, 9, mtime=0), kind, etag)
+    return assets
+
+
+def not_found() -> web.Response:
+    return web.Response(status=404, body=NOT_FOUND_BODY, content_type="text/plain", charset="utf-8")
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of a secret path with what a request asked for."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8"))
+
+
+def client_address(request: web.BaseRequest, trusted: tuple[IpNetwork, ...]) -> str:
+    """The peer's address, or the first untrusted hop of X-Forwarded-For behind our proxies."""
+    remote = request.remote or "?"
+
+    def is_trusted(text: str) -> bool:
+        try:
+            address = ipaddress.ip_address(text.strip())
+        except ValueError:
+            return False
+        return any(address in network for network in trusted)
+
+    if not trusted or not is_trusted(remote):
+        return remote
+    # Several X-Forwarded-For lines are one list in order (RFC 9110 5.3); reading only the
+    # first would trust a value the client wrote when a proxy adds its own line after it.
+    forwarded = ",".join(request.headers.getall("X-Forwarded-For", ()))
+    hops = [hop.strip() for hop in forwarded.split(",")]
+    for hop in reversed(hops):
+        if hop and not is_trusted(hop):
+            return hop
+    return remote
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """An access log line that never holds the secret base path."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        prefix = request.app[SETTINGS].prefix() if isinstance(request, web.Request) else ""
+        path = request.path
+        if prefix and path.startswith(prefix):
+            path = "/…" + path[len(prefix) :]
+        self.logger.info(
+            '%s "%s %s" %d %s %.1fms',
+            request.remote,
+            request.method,
+            path,
+            response.status,
+            response.body_length,
+            time * 1000,
+        )
+
+
+class Site:
+    """The routes of one running server and the live sockets it must close on shutdown."""
+
+    def __init__(self, hub: Hub, settings: Settings) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.assets = load_assets()
+        self.sockets: dict[Conn, web.WebSocketResponse] = {}
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        prefix = self.settings.prefix()
+        path = request.path
+        if not _same(path[: len(prefix)], prefix):
+            return not_found()
+        rest = path[len(prefix) :]
+        if rest == "" and prefix:
+            raise web.HTTPPermanentRedirect(prefix + "/")
+        if request.method not in ("GET", "HEAD"):
+            return not_found()
+        if rest == "/":
+            return self.asset(request, "index.html", page=True)
+        if rest == "/ws":
+            return await self.socket(request)
+        if rest.startswith("/static/"):
+            name = rest[len("/static/") :]
+            if name in self.assets and name != "index.html":
+                return self.asset(request, name)
+        return not_found()
+
+    def asset(self, request: web.Request, name: str, page: bool = False) -> web.Response:
+        item = self.assets[name]
+        headers = {
+            "ETag": item.etag,
+            "Cache-Control": "no-store" if page else "no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        if request.headers.get("If-None-Match") == item.etag and not page:
+            return web.Response(status=304, headers=headers)
+        body = item.body
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            body = item.gzipped
+            headers["Content-Encoding"] = "gzip"
+        headers["Content-Type"] = item.content_type
+        return web.Response(body=body, headers=headers)
+
+    def _origin_ok(self, request: web.Request) -> bool:
+        """Refuse cross-site WebSockets: a page elsewhere must not drive a visitor's browser."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser; nothing ambient to abuse
+        host = request.headers.get("Host", "")
+        return origin in (f"http://{host}", f"https://{host}")
+
+    async def socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=HEARTBEAT_SECONDS, max_msg_size=READ_LIMIT, compress=False
+        )
+        if not ws.can_prepare(request).ok or not self._origin_ok(request):
+            return not_found()
+        await ws.prepare(request)
+        # hub.settings, not self.settings: a reload may change the trusted proxies.
+        trusted = self.hub.settings.trusted_proxies
+        conn, out = self.hub.connect(client_address(request, trusted))
+        self.sockets[conn] = ws
+        try:
+            await self.deliver(out)
+            async for message in ws:
+                if message.type is WSMsgType.TEXT:
+                    out = self.hub.receive(conn, message.data)
+                elif message.type is WSMsgType.BINARY:
+                    out = self.hub.receive(conn, message.data, text=False)
+                else:
+                    break
+                await self.deliver(out)
+        finally:
+            del self.sockets[conn]
+            await self.deliver(self.hub.disconnect(conn))
+        return ws
+
+    async def deliver(self, out: list[Delivery]) -> None:
+        encoded: dict[int, bytes] = {}  # one encoding per message, however many receive it
+        for delivery in out:
+            if delivery.delay:
+                await asyncio.sleep(delivery.delay)
+            ws = self.sockets.get(delivery.conn)
+            if ws is None or ws.closed:
+                continue
+            key = id(delivery.message)
+            data = encoded.get(key)
+            if data is None:
+                data = encoded[key] = protocol.encode(delivery.message)
+            try:
+                await ws.send_frame(data, WSMsgType.TEXT)
+            except ConnectionError:
+                log.debug("dropped a message to %r: connection gone", delivery.conn)
+
+    async def close_all(self, _app: web.Application | None = None) -> None:
+        """On shutdown every socket gets a clean 1001, so clients know to reconnect."""
+        await asyncio.gather(
+            *(
+                ws.close(code=CLOSE_GOING_AWAY, message=b"server is restarting")
+                for ws in list(self.sockets.values())
+            ),
+            return_exceptions=True,
+        )
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    if request.secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+
+
+def build_app(hub: Hub, settings: Settings) -> tuple[web.Application, Site]:
+    site = Site(hub, settings)
+    app = web.Application()
+    app[SETTINGS] = settings
+    app.router.add_route("*", "/{tail:.*}", site.dispatch)
+    app.on_response_prepare.append(_security_headers)
+    app.on_shutdown.append(site.close_all)
+    return app, site

@@ -1,0 +1,222 @@
+"""Two people in real Chromium join one room through the real server and talk, sealed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from parlour import keys
+from tests.browser.conftest import (
+    PASSPHRASE,
+    SMALL_ROOM_PASSPHRASE,
+    Person,
+    open_person,
+)
+from tests.support import ParlourProcess
+
+PROTOCOL = Path(__file__).parents[2] / "PROTOCOL.md"
+
+
+def vectors() -> dict[str, Any]:
+    text = PROTOCOL.read_text()
+    block = re.search(r"```json vectors\n(.*?)```", text, re.S)
+    assert block, "PROTOCOL.md has no test vector block"
+    result: dict[str, Any] = json.loads(block.group(1))
+    return result
+
+
+def join(page: Page, name: str, passphrase: str | None = None) -> None:
+    """Join as a person would: type the name (and the passphrase unless the link had it)."""
+    page.get_by_label("Your name").fill(name)
+    if passphrase is not None:
+        page.get_by_label("Passphrase").fill(passphrase)
+    page.get_by_role("button", name="Join").click()
+
+
+def people_list(page: Page) -> Any:
+    return page.get_by_role("list", name="People")
+
+
+def test_browser_crypto_reproduces_the_protocol_vectors(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """WebCrypto in Chromium derives the same locators, keys and envelope as PROTOCOL.md."""
+    person = open_person(browser, people, server.url)
+    results = person.page.evaluate(
+        """async (v) => {
+            const c = await import("./static/crypto.js");
+            const salt = c.unb64url(v.salt);
+            const out = [];
+            for (const room of v.rooms) {
+                const derived = await c.deriveRoomKeys(room.passphrase, salt, v.iterations);
+                const given = await c.importSignallingKey(c.unb64url(room.signalling_key));
+                const iv = c.unb64url(v.envelope.iv);
+                const probe = {kind: "hello", name: "probe"};
+                const a = await c.seal(derived.key, "AAAAAAAA", "BBBBBBBB", 9, probe, iv);
+                const b = await c.seal(given, "AAAAAAAA", "BBBBBBBB", 9, probe, iv);
+                out.push({
+                    normalized: c.normalizePassphrase(room.passphrase),
+                    locator: derived.locator,
+                    sameKey: a.ct === b.ct,
+                });
+            }
+            const e = v.envelope;
+            const key = await c.importSignallingKey(c.unb64url(e.signalling_key));
+            const sealed = await c.seal(key, e.from, e.to, e.seq, JSON.parse(e.plaintext),
+                                        c.unb64url(e.iv));
+            const opened = await c.open(key, e.from, e.to, e.seq, {iv: e.iv, ct: e.ct});
+            let redirected = "opened";
+            try { await c.open(key, e.from, "CCCCCCCC", e.seq, {iv: e.iv, ct: e.ct}); }
+            catch { redirected = "refused"; }
+            return {rooms: out, ct: sealed.ct, opened, redirected};
+        }""",
+        vectors(),
+    )
+    expected = vectors()
+    for got, room in zip(results["rooms"], expected["rooms"], strict=True):
+        assert got == {
+            "normalized": room["normalized"],
+            "locator": room["locator"],
+            "sameKey": True,
+        }
+    assert results["ct"] == expected["envelope"]["ct"]
+    assert results["opened"] == json.loads(expected["envelope"]["plaintext"])
+    assert results["redirected"] == "refused"
+
+
+def test_two_people_meet_and_talk_and_the_server_learns_nothing(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """Names and chat arrive sealed; the frames hold no passphrase, name, text, SDP or ICE."""
+    ada = open_person(browser, people, server.url)
+    join(ada.page, "Ada Lovelace", PASSPHRASE)
+    expect(people_list(ada.page)).to_contain_text("Ada Lovelace (you)")
+
+    grace = open_person(browser, people, server.url + "#" + PASSPHRASE.replace(" ", "%20"))
+    expect(grace.page.get_by_label("Passphrase")).to_be_hidden()
+    join(grace.page, "Grace Hopper")
+
+    expect(people_list(ada.page)).to_contain_text("Grace Hopper")
+    expect(people_list(grace.page)).to_contain_text("Ada Lovelace")
+
+    ada.page.get_by_role("textbox", name="Message").fill("the lighthouse keeper waves at dawn")
+    ada.page.get_by_role("button", name="Send").click()
+    log = grace.page.get_by_role("list", name="Messages")
+    expect(log).to_contain_text("Ada Lovelace: the lighthouse keeper waves at dawn")
+
+    locator = keys.b64url(keys.room_keys(PASSPHRASE, _salt(ada)).locator)
+    assert {"type": "join", "room": locator} in ada.messages("sent")
+    secrets = [*PASSPHRASE.split(), "Ada", "Lovelace", "Grace", "Hopper", "lighthouse"]
+    wire = "\n".join(ada.frames() + grace.frames())
+    for secret in secrets:
+        assert secret not in wire, f"{secret!r} crossed the server"
+    for marker in ("v=0", "candidate", "sdp", "hello", "chat"):
+        assert marker not in wire, f"{marker!r} crossed the server"
+    signals = [m for m in ada.messages("sent") if m["type"] == "signal"]
+    assert signals, "Ada sent no sealed envelope at all"
+
+
+def test_someone_leaving_disappears_from_the_list(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """Leaving removes the person from the others' list of people."""
+    ada = open_person(browser, people, server.url)
+    join(ada.page, "Ada", PASSPHRASE)
+    grace = open_person(browser, people, server.url)
+    join(grace.page, "Grace", PASSPHRASE)
+    expect(people_list(ada.page)).to_contain_text("Grace")
+    grace.page.get_by_role("button", name="Leave").click()
+    expect(people_list(ada.page)).not_to_contain_text("Grace")
+    expect(grace.page.get_by_role("button", name="Join")).to_be_visible()
+
+
+def test_wrong_passphrase_is_told_clearly_and_joins_nothing(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """A wrong passphrase gets a plain sentence and the room stays closed."""
+    person = open_person(browser, people, server.url)
+    join(person.page, "Mallory", "not the right words at all")
+    expect(person.page.get_by_role("alert")).to_contain_text(
+        "That passphrase does not open a room here"
+    )
+    expect(person.page.get_by_role("heading", name="In the room")).to_be_hidden()
+    assert not [m for m in person.messages("received") if m["type"] == "joined"]
+
+
+def test_full_room_is_told_clearly(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """The third person in a room for two is told the room is full."""
+    for name in ("One", "Two"):
+        person = open_person(browser, people, server.url)
+        join(person.page, name, SMALL_ROOM_PASSPHRASE)
+        expect(person.page.get_by_role("heading", name="In the room")).to_be_visible()
+    third = open_person(browser, people, server.url)
+    join(third.page, "Three", SMALL_ROOM_PASSPHRASE)
+    expect(third.page.get_by_role("alert")).to_contain_text("The room is full")
+
+
+def _tamper(page: Page, change: Any) -> None:
+    """Route the page's socket through a meddler who rewrites what the server sends it."""
+
+    def route(socket: WebSocketRoute) -> None:
+        upstream = socket.connect_to_server()
+        upstream.on_message(lambda frame: change(socket, frame))
+
+    page.route_web_socket(re.compile(r"/ws$"), route)
+
+
+def _forward_altered(socket: WebSocketRoute, frame: str | bytes) -> None:
+    message = json.loads(frame)
+    if message["type"] == "signal":
+        ct = message["ct"]
+        message["ct"] = ("A" if ct[0] != "A" else "B") + ct[1:]
+    socket.send(json.dumps(message))
+
+
+def _forward_twice(socket: WebSocketRoute, frame: str | bytes) -> None:
+    socket.send(frame)
+    if json.loads(frame)["type"] == "signal":
+        socket.send(frame)
+
+
+def test_altered_envelope_is_reported_and_ignored(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """An envelope changed in transit fails to open: the page warns and shows nothing of it."""
+    ada = open_person(browser, people, server.url)
+    join(ada.page, "Ada", PASSPHRASE)
+    grace = open_person(browser, people, "about:blank")
+    _tamper(grace.page, _forward_altered)
+    grace.page.goto(server.url)
+    join(grace.page, "Grace", PASSPHRASE)
+    expect(grace.page.get_by_role("alert")).to_contain_text("could not be opened")
+    expect(people_list(grace.page)).not_to_contain_text("Ada")
+    expect(people_list(grace.page)).to_contain_text("Someone joining")
+
+
+def test_replayed_envelope_is_reported_and_opens_once(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """An envelope delivered twice opens once; the second copy is refused as a replay."""
+    ada = open_person(browser, people, server.url)
+    join(ada.page, "Ada", PASSPHRASE)
+    grace = open_person(browser, people, "about:blank")
+    _tamper(grace.page, _forward_twice)
+    grace.page.goto(server.url)
+    join(grace.page, "Grace", PASSPHRASE)
+    expect(people_list(grace.page)).to_contain_text("Ada")
+    ada.page.get_by_role("textbox", name="Message").fill("only once please")
+    ada.page.get_by_role("button", name="Send").click()
+    expect(grace.page.get_by_role("alert")).to_contain_text("arrived twice")
+    log = grace.page.get_by_role("list", name="Messages")
+    expect(log.get_by_role("listitem")).to_have_count(1)
+
+
+def _salt(person: Person) -> bytes:
+    welcome = next(m for m in person.messages("received") if m["type"] == "welcome")
+    return keys.unb64url(str(welcome["salt"]))
