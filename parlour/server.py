@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from aiohttp import web
 
@@ -38,11 +39,12 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
     app, site = build_app(hub, settings)
     runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, handle_signals=False)
     await runner.setup()
-    ssl_context = tls.ssl_context(settings)
+    files = tls.certificate_files(settings)
+    ssl_context = tls.ssl_context(files) if files else None
     listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     await listener.start()
     port = _bound_port(runner) or settings.port
-    _announce(settings, port, first_room)
+    _announce(settings, port, files, first_room)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,23 +83,20 @@ def _reload(hub: Hub) -> None:
     log.info("reloaded %s: %d rooms", fresh.source, len(fresh.rooms))
 
 
-def base_url(settings: Settings, port: int | None = None) -> str:
-    scheme = "http" if settings.tls.mode is TlsMode.OFF else "https"
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"{scheme}://{host}:{port or settings.port}{settings.prefix()}/"
-
-
-def _announce(settings: Settings, port: int, first_room: tuple[str, str] | None) -> None:
-    url = base_url(settings, port)
-    lines = [f"Parlour {__version__} is listening on {url}"]
-    if settings.tls.mode is TlsMode.SELF_SIGNED and settings.tls.certificate is not None:
-        lines.append(
-            f"Self-signed certificate, SHA-256 {tls.fingerprint(settings.tls.certificate)}"
-        )
+def _announce(
+    settings: Settings,
+    port: int,
+    files: tuple[Path, Path] | None,
+    first_room: tuple[str, str] | None,
+) -> None:
+    lines = [f"Parlour {__version__} is listening on {settings.page_url(port)}"]
+    if settings.tls.mode is TlsMode.SELF_SIGNED and files is not None:
+        lines.append(f"Self-signed certificate, SHA-256 {tls.fingerprint(files[0])}")
     if first_room is not None:
         name, passphrase = first_room
         lines += [
             f'Room "{name}" passphrase: {passphrase}',
-            f"Join link (share it only with the people you call): {url}#{passphrase}",
+            "Join link (share it only with the people you call): "
+            + settings.join_link(passphrase, port),
         ]
     print("\n".join(lines), flush=True)

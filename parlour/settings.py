@@ -6,6 +6,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import quote
+
+from parlour.keys import normalize_passphrase
 
 DEFAULT_MAX_MEMBERS = 8
 
@@ -51,3 +54,13 @@ class Settings:
     def prefix(self) -> str:
         """base_path with no trailing slash ("" when the server lives at the root)."""
         return self.base_path.rstrip("/")
+
+    def page_url(self, port: int | None = None) -> str:
+        """The room page's address as configured (`port` overrides, once a free one is bound)."""
+        scheme = "http" if self.tls.mode is TlsMode.OFF else "https"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{port or self.port}{self.prefix()}/"
+
+    def join_link(self, passphrase: str, port: int | None = None) -> str:
+        """The page's address with the passphrase after "#", which browsers never send."""
+        return self.page_url(port) + "#" + quote(normalize_passphrase(passphrase), safe="")

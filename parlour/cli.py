@@ -1,0 +1,185 @@
+"""The `parlour` command: write the config, manage rooms, check the file, serve.
+
+Expected problems end as a sentence on stderr and exit code 1 (2 for a malformed command line,
+from argparse); a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from parlour import __version__, config, configfile, keys
+from parlour.settings import Settings
+
+DEFAULT_CONFIG = Path("parlour.toml")
+FIRST_ROOM = "lounge"
+MIN_PASSPHRASE_CHARS = 12
+
+
+class UserError(Exception):
+    """Something the operator can fix; the message says what."""
+
+
+def _load(path: Path) -> Settings:
+    try:
+        return config.load(path)
+    except config.ConfigError as error:
+        raise UserError("\n".join(map(str, error.problems))) from None
+
+
+def create_config(path: Path, rooms: Sequence[tuple[str, str]] = ()) -> None:
+    """Write a new parlour.toml with fresh secrets and the given (name, passphrase) rooms."""
+    salt = keys.generate_salt()
+    verifiers = [(name, keys.room_keys(passphrase, salt).verifier) for name, passphrase in rooms]
+    base_path = "/" + keys.generate_path_secret()
+    text = configfile.new_config_text(salt, base_path, keys.generate_path_secret(), verifiers)
+    configfile.write_new(path, text)
+
+
+def first_run(path: Path) -> tuple[str, str]:
+    """`serve` without a config: write one with a room to try; returns (name, passphrase)."""
+    room = (FIRST_ROOM, keys.generate_passphrase())
+    create_config(path, [room])
+    return room
+
+
+def _init(args: argparse.Namespace) -> int:
+    path: Path = args.config
+    if path.exists() and not args.force:
+        raise UserError(
+            f"{path} already exists. Its salt is what every room passphrase depends on; "
+            "to replace it anyway (every room then needs a new passphrase), add --force."
+        )
+    create_config(path)
+    print(f"Wrote {path} with fresh secrets and no rooms.")
+    print("Next: parlour room add NAME   (prints the room's passphrase and join link)")
+    return 0
+
+
+def _read_passphrase() -> str:
+    passphrase = keys.normalize_passphrase(sys.stdin.readline())
+    if not passphrase:
+        raise UserError("No passphrase on standard input; send one line.")
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise UserError(
+            f"That passphrase has only {len(passphrase)} characters; use at least "
+            f"{MIN_PASSPHRASE_CHARS}, or leave out --passphrase-stdin for a generated one."
+        )
+    return passphrase
+
+
+def _room_add(args: argparse.Namespace) -> int:
+    path: Path = args.config
+    settings = _load(path)
+    passphrase = _read_passphrase() if args.passphrase_stdin else keys.generate_passphrase()
+    verifier = keys.room_keys(passphrase, settings.salt).verifier
+    configfile.add_room(path, args.name, verifier, args.max_members)
+    size = settings.max_members if args.max_members is None else args.max_members
+    print(f"Added room {args.name} (up to {size} people) to {path}.")
+    print(f"Passphrase: {passphrase}")
+    print(f"Join link:  {settings.join_link(passphrase)}")
+    print(
+        "The passphrase is not stored anywhere, not even in the config: note it now and give "
+        "it only to the people who should join.\n"
+        "A running server picks the room up when it gets SIGHUP (kill -HUP <pid>)."
+    )
+    return 0
+
+
+def _room_remove(args: argparse.Namespace) -> int:
+    configfile.remove_room(args.config, args.name)
+    print(f"Removed room {args.name} from {args.config}.")
+    print("A running server closes it when it gets SIGHUP (kill -HUP <pid>).")
+    return 0
+
+
+def _room_list(args: argparse.Namespace) -> int:
+    rooms = configfile.list_rooms(args.config)
+    if not rooms:
+        print(f"No rooms in {args.config}. Add one: parlour room add NAME")
+    width = max((len(name) for name, _ in rooms), default=0)
+    for name, size in rooms:
+        shown = "server.max_members people" if size is None else f"{size} people"
+        print(f"{name:<{width}}  up to {shown}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    count = len(_load(args.config).rooms)
+    print(f"{args.config}: OK ({count} room{'' if count == 1 else 's'})")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    path: Path = args.config
+    first_room = None
+    if not path.exists():
+        first_room = first_run(path)
+        print(f"Wrote {path}: fresh secrets and one room, {first_room[0]}.")
+    settings = _load(path)
+    # Imported here so the other commands never pay for (or depend on) the web stack.
+    from parlour.server import run
+
+    return run(settings, first_room=first_room)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        metavar="FILE",
+        help="the configuration file (default: ./parlour.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="parlour", description="A private, self-hosted video-calling service."
+    )
+    parser.add_argument("--version", action="version", version=f"parlour {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", parents=[common], help="write a new config file")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(handler=_init)
+
+    room = commands.add_parser("room", help="add, remove or list rooms")
+    rooms = room.add_subparsers(required=True, metavar="ACTION")
+    add = rooms.add_parser("add", parents=[common], help="add a room; prints its passphrase")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the passphrase from one line of standard input instead of generating one",
+    )
+    add.add_argument("--max-members", type=int, metavar="N", help="room size, 2 to 8")
+    add.set_defaults(handler=_room_add)
+    remove = rooms.add_parser("remove", parents=[common], help="remove a room")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=_room_remove)
+    rooms.add_parser("list", parents=[common], help="list rooms").set_defaults(handler=_room_list)
+
+    commands.add_parser("check", parents=[common], help="validate the config file").set_defaults(
+        handler=_check
+    )
+    commands.add_parser(
+        "serve", parents=[common], help="run the server (writes a config on first run)"
+    ).set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (UserError, configfile.ConfigEditError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"{error.filename or 'parlour'}: {error.strerror or error}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

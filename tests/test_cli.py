@@ -1,0 +1,226 @@
+"""The `parlour` command, run for real in a temporary folder as an operator would."""
+
+from __future__ import annotations
+
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from parlour import __version__, cli, config, keys
+from parlour.settings import Settings, Tls, TlsMode
+
+
+def parlour(
+    folder: Path, *args: str, stdin: str = "", code: int = 0
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "parlour", *args],
+        cwd=folder,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def printed_passphrase(stdout: str) -> str:
+    found = re.search(r"^Passphrase: (.+)$", stdout, re.MULTILINE)
+    assert found is not None, stdout
+    return found.group(1)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder with a fresh parlour.toml, as `parlour init` leaves it."""
+    parlour(tmp_path, "init")
+    return tmp_path
+
+
+def test_version() -> None:
+    assert parlour(Path.cwd(), "--version").stdout == f"parlour {__version__}\n"
+
+
+def test_init_writes_a_private_file_that_checks_ok(tmp_path: Path) -> None:
+    done = parlour(tmp_path, "init")
+    assert "parlour room add NAME" in done.stdout
+    path = tmp_path / "parlour.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = config.load(path)
+    assert settings.rooms == ()
+    assert re.fullmatch(r"/[A-Za-z0-9_-]{22}", settings.base_path)
+    assert parlour(tmp_path, "check").stdout == "parlour.toml: OK (0 rooms)\n"
+
+
+def test_init_refuses_to_overwrite_without_force(folder: Path) -> None:
+    before = (folder / "parlour.toml").read_text()
+    done = parlour(folder, "init", code=1)
+    assert "already exists" in done.stderr
+    assert "--force" in done.stderr
+    assert (folder / "parlour.toml").read_text() == before
+    parlour(folder, "init", "--force")
+    assert (folder / "parlour.toml").read_text() != before
+
+
+def test_room_add_prints_a_passphrase_that_matches_the_stored_verifier(folder: Path) -> None:
+    done = parlour(folder, "room", "add", "lounge")
+    passphrase = printed_passphrase(done.stdout)
+    assert len(passphrase.split()) == keys.PASSPHRASE_WORDS
+    assert "not stored anywhere" in done.stdout
+    settings = config.load(folder / "parlour.toml")
+    [room] = settings.rooms
+    assert room.name == "lounge"
+    assert room.verifier == keys.room_keys(passphrase, settings.salt).verifier
+    assert passphrase not in (folder / "parlour.toml").read_text()
+    link = f"http://127.0.0.1:8080{settings.base_path}/#{quote(passphrase, safe='')}"
+    assert f"Join link:  {link}\n" in done.stdout
+
+
+def test_room_add_reads_a_chosen_passphrase_from_stdin(folder: Path) -> None:
+    stdin = "  correct  horse battery staple\n"
+    parlour(folder, "room", "add", "den", "--passphrase-stdin", "--max-members", "3", stdin=stdin)
+    settings = config.load(folder / "parlour.toml")
+    [room] = settings.rooms
+    assert room.max_members == 3
+    # Stretching normalizes, so what people mean is what counts.
+    assert room.verifier == keys.room_keys("correct horse battery staple", settings.salt).verifier
+
+
+@pytest.mark.parametrize(
+    ("stdin", "refusal"), [("", "No passphrase"), ("too short \n", "only 9 characters")]
+)
+def test_room_add_refuses_an_empty_or_short_passphrase(
+    folder: Path, stdin: str, refusal: str
+) -> None:
+    done = parlour(folder, "room", "add", "den", "--passphrase-stdin", stdin=stdin, code=1)
+    assert refusal in done.stderr
+    assert config.load(folder / "parlour.toml").rooms == ()
+
+
+def test_room_add_refuses_a_passphrase_another_room_has(folder: Path) -> None:
+    stdin = "one passphrase for two\n"
+    parlour(folder, "room", "add", "a", "--passphrase-stdin", stdin=stdin)
+    done = parlour(folder, "room", "add", "b", "--passphrase-stdin", stdin=stdin, code=1)
+    assert done.stderr == "That passphrase already opens room a; choose a different one.\n"
+    assert done.stdout == ""
+
+
+def test_room_add_refuses_a_taken_name_without_printing_a_passphrase(folder: Path) -> None:
+    parlour(folder, "room", "add", "lounge")
+    done = parlour(folder, "room", "add", "lounge", code=1)
+    assert "already a room named lounge" in done.stderr
+    assert done.stdout == ""
+
+
+def test_room_list_shows_names_and_sizes_never_verifiers(folder: Path) -> None:
+    parlour(folder, "room", "add", "lounge")
+    parlour(folder, "room", "add", "kitchen_table", "--max-members", "4")
+    listed = parlour(folder, "room", "list").stdout
+    assert listed == (
+        "lounge         up to server.max_members people\nkitchen_table  up to 4 people\n"
+    )
+    for room in config.load(folder / "parlour.toml").rooms:
+        assert keys.b64url(room.verifier) not in listed
+
+
+def test_room_remove(folder: Path) -> None:
+    parlour(folder, "room", "add", "lounge")
+    assert "Removed room lounge" in parlour(folder, "room", "remove", "lounge").stdout
+    assert parlour(folder, "room", "list").stdout.startswith("No rooms in parlour.toml.")
+    done = parlour(folder, "room", "remove", "lounge", code=1)
+    assert done.stderr == "There is no room named lounge in parlour.toml.\n"
+
+
+def test_check_on_a_broken_file_names_every_key_and_fix(folder: Path) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace("port = 8080", 'port = "80a"\nprot = 1'))
+    done = parlour(folder, "check", code=1)
+    assert done.stdout == ""
+    problems = done.stderr.splitlines()
+    assert re.fullmatch(
+        r'parlour\.toml:\d+: server\.port: must be .*, got "80a"\. Fix: port = 8080', problems[0]
+    )
+    assert re.fullmatch(r"parlour\.toml:\d+: server\.prot: .* Fix: port = 1", problems[1])
+    assert len(problems) == 2
+
+
+def test_check_on_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    done = parlour(tmp_path, "check", code=1)
+    assert done.stderr == (
+        "parlour.toml: the file does not exist. "
+        "Fix: run `parlour init` (or `parlour serve`, which writes one)\n"
+    )
+
+
+def test_every_command_takes_config(tmp_path: Path) -> None:
+    parlour(tmp_path, "init", "--config", "elsewhere.toml")
+    parlour(tmp_path, "room", "add", "lounge", "--config", "elsewhere.toml")
+    assert parlour(tmp_path, "room", "list", "--config", "elsewhere.toml").stdout.startswith(
+        "lounge"
+    )
+    assert parlour(tmp_path, "check", "--config", "elsewhere.toml").stdout == (
+        "elsewhere.toml: OK (1 room)\n"
+    )
+    parlour(tmp_path, "room", "remove", "lounge", "--config", "elsewhere.toml")
+    assert not (tmp_path / "parlour.toml").exists()
+
+
+def test_room_add_refuses_on_a_broken_file(folder: Path) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace("port = 8080", "port = true"))
+    done = parlour(folder, "room", "add", "lounge", code=1)
+    assert "server.port" in done.stderr
+
+
+def test_serve_refuses_a_broken_file_before_starting(folder: Path) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace("port = 8080", "port = true"))
+    assert "server.port: must be" in parlour(folder, "serve", code=1).stderr
+
+
+@pytest.mark.parametrize("args", [[], ["room"], ["room", "add"], ["bogus"]])
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    assert "usage:" in parlour(tmp_path, *args, code=2).stderr
+
+
+def test_first_run_writes_a_config_with_one_working_room(tmp_path: Path) -> None:
+    path = tmp_path / "parlour.toml"
+    name, passphrase = cli.first_run(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = config.load(path)
+    [room] = settings.rooms
+    assert room.name == name == "lounge"
+    assert room.verifier == keys.room_keys(passphrase, settings.salt).verifier
+    assert passphrase not in path.read_text()
+
+
+def settings_for(host: str, mode: TlsMode, base_path: str) -> Settings:
+    return Settings(
+        source=Path("/x/parlour.toml"),
+        salt=bytes(32),
+        base_path=base_path,
+        admin_path="A" * 22,
+        host=host,
+        port=8443,
+        tls=Tls(mode),
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "mode", "base_path", "link"),
+    [
+        ("127.0.0.1", TlsMode.OFF, "/", "http://127.0.0.1:8443/#a%20b%2Fc%23d"),
+        ("example.org", TlsMode.FILES, "/hid", "https://example.org:8443/hid/#a%20b%2Fc%23d"),
+        ("::1", TlsMode.SELF_SIGNED, "/hid", "https://[::1]:8443/hid/#a%20b%2Fc%23d"),
+    ],
+)
+def test_join_link(host: str, mode: TlsMode, base_path: str, link: str) -> None:
+    assert settings_for(host, mode, base_path).join_link(" a  b/c#d ") == link
