@@ -14,7 +14,7 @@ from aiohttp import web
 from parlour import __version__, config, tls
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
-from parlour.web import RedactingAccessLogger, build_app
+from parlour.web import make_runner
 
 log = logging.getLogger("parlour")
 
@@ -36,8 +36,7 @@ def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int
 
 async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
     hub = Hub(settings)
-    app, site = build_app(hub, settings)
-    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, handle_signals=False)
+    runner, site = make_runner(hub, settings)
     await runner.setup()
     files = tls.certificate_files(settings)
     ssl_context = tls.ssl_context(files) if files else None

@@ -9,6 +9,7 @@ A `Space` is anything people meet in. Passphrase rooms are the first kind; the f
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -132,7 +133,7 @@ class Hub:
         now = self._clock()
         wait = self.guard.locked(conn.address, now)
         if wait:
-            detail = f"Try again in {int(wait // 60) + 1} minutes."
+            detail = f"Try again in {math.ceil(wait / 60)} minutes."  # 900 s is 15, not 16
             return [Delivery(conn, error(ErrorCode.LOCKED_OUT, about="join", detail=detail))]
         try:
             key = keys.verifier(keys.unb64url(message.room))

@@ -26,7 +26,6 @@ from parlour.settings import IpNetwork, Settings
 from parlour.signaling import Conn, Delivery, Hub
 
 log = logging.getLogger("parlour.web")
-SETTINGS: Final = web.AppKey("settings", Settings)
 
 HEARTBEAT_SECONDS: Final = 25.0
 # Frames up to twice the protocol bound are read and answered with "too-large"; beyond that
@@ -92,6 +91,16 @@ def load_assets() -> dict[str, Asset]:
     return assets
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding value admits gzip ("gzip;q=0" says it does not)."""
+    for item in header.split(","):
+        name, _, params = item.partition(";")
+        if name.strip().lower() == "gzip":
+            q = params.strip().lower().removeprefix("q=")
+            return not q or q.strip("0.") != ""
+    return False
+
+
 def not_found() -> web.Response:
     return web.Response(status=404, body=NOT_FOUND_BODY, content_type="text/plain", charset="utf-8")
 
@@ -124,23 +133,43 @@ def client_address(request: web.BaseRequest, trusted: tuple[IpNetwork, ...]) -> 
     return remote
 
 
-class RedactingAccessLogger(AbstractAccessLogger):
-    """An access log line that never holds the secret base path."""
+def redact(text: str, prefix: str) -> str:
+    """`text` with the secret base path shown as "/…"."""
+    return text.replace(prefix, "/…") if prefix else text
 
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        prefix = request.app[SETTINGS].prefix() if isinstance(request, web.Request) else ""
-        path = request.path
-        if prefix and path.startswith(prefix):
-            path = "/…" + path[len(prefix) :]
-        self.logger.info(
-            '%s "%s %s" %d %s %.1fms',
-            request.remote,
-            request.method,
-            path,
-            response.status,
-            response.body_length,
-            time * 1000,
-        )
+
+def access_logger(prefix: str) -> type[AbstractAccessLogger]:
+    """An access log whose lines never hold the secret base path."""
+
+    class RedactingAccessLogger(AbstractAccessLogger):
+        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+            self.logger.info(
+                '%s "%s %s" %d %s %.1fms',
+                request.remote,
+                request.method,
+                redact(request.path, prefix),
+                response.status,
+                response.body_length,
+                time * 1000,
+            )
+
+    return RedactingAccessLogger
+
+
+class SecretFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse, request line and all: keep the secret out."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({record.exc_info[1]!r})"
+        record.msg, record.args = redact(text, self.prefix), None
+        record.exc_info = record.exc_text = None
+        return True
 
 
 class Site:
@@ -182,7 +211,7 @@ class Site:
         if request.headers.get("If-None-Match") == item.etag and not page:
             return web.Response(status=304, headers=headers)
         body = item.body
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
+        if accepts_gzip(request.headers.get("Accept-Encoding", "")):
             body = item.gzipped
             headers["Content-Encoding"] = "gzip"
         headers["Content-Type"] = item.content_type
@@ -259,8 +288,24 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def build_app(hub: Hub, settings: Settings) -> tuple[web.Application, Site]:
     site = Site(hub, settings)
     app = web.Application()
-    app[SETTINGS] = settings
     app.router.add_route("*", "/{tail:.*}", site.dispatch)
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(site.close_all)
     return app, site
+
+
+def make_runner(hub: Hub, settings: Settings) -> tuple[web.AppRunner, Site]:
+    """The app ready to listen, with logging that keeps the base path secret."""
+    app, site = build_app(hub, settings)
+    server_log = logging.getLogger("aiohttp.server")
+    secret_filter = SecretFilter(settings.prefix())
+    server_log.addFilter(secret_filter)
+
+    async def remove_filter(_app: web.Application) -> None:
+        server_log.removeFilter(secret_filter)
+
+    app.on_cleanup.append(remove_filter)
+    runner = web.AppRunner(
+        app, access_log_class=access_logger(settings.prefix()), handle_signals=False
+    )
+    return runner, site

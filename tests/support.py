@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -17,7 +18,13 @@ from typing import IO, Self
 from parlour import keys
 
 STARTUP_TIMEOUT = 20.0
-LISTENING = re.compile(r"is listening on (\S+)")
+LISTENING = r"is listening on (\S+)"
+
+
+@cache
+def room_keys(passphrase: str, salt: bytes) -> keys.RoomKeys:
+    """The real 600,000-iteration stretch, done once per passphrase and salt in a test run."""
+    return keys.room_keys(passphrase, salt)
 
 
 def write_config(
@@ -43,7 +50,7 @@ def write_config(
         f'admin_path = "{keys.generate_path_secret()}"',
     ]
     for name, (passphrase, size) in rooms.items():
-        verifier = keys.room_keys(passphrase, salt).verifier
+        verifier = room_keys(passphrase, salt).verifier
         lines += ["", f"[rooms.{name}]", f'verifier = "{keys.b64url(verifier)}"']
         lines.append(f"max_members = {size}")
     path = folder / "parlour.toml"
@@ -51,24 +58,30 @@ def write_config(
     return path
 
 
-class _Lines:
+class Lines:
     """Lines from a pipe, collected by a thread so a test can wait for one with a timeout."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.seen: list[str] = []
+        self._stream = stream
         self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
 
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
+    def _pump(self) -> None:
+        for line in self._stream:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
-    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+    def close(self) -> None:
+        """Once the process is gone the pipe ends; then it is closed, leaving nothing open."""
+        self._thread.join(STARTUP_TIMEOUT)
+        self._stream.close()
+
+    def expect(self, pattern: str, timeout: float = STARTUP_TIMEOUT) -> re.Match[str]:
+        """The next line not yet looked at that matches `pattern`."""
+        compiled = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        for line in self.seen:
-            if found := pattern.search(line):
-                return found
         while (left := deadline - time.monotonic()) > 0:
             try:
                 line = self._queue.get(timeout=left)
@@ -77,9 +90,9 @@ class _Lines:
             if line is None:
                 break
             self.seen.append(line)
-            if found := pattern.search(line):
+            if found := compiled.search(line):
                 return found
-        raise AssertionError(f"no line matching {pattern.pattern!r}; saw: {self.seen!r}")
+        raise AssertionError(f"no line matching {pattern!r}; saw: {self.seen!r}")
 
 
 class ParlourProcess:
@@ -90,9 +103,9 @@ class ParlourProcess:
         self.config = config
         assert process.stdout is not None
         assert process.stderr is not None
-        self.stdout = _Lines(process.stdout)
-        self.stderr = _Lines(process.stderr)
-        self.url = self.stdout.wait_for(LISTENING, STARTUP_TIMEOUT).group(1)
+        self.stdout = Lines(process.stdout)
+        self.stderr = Lines(process.stderr)
+        self.url = self.stdout.expect(LISTENING).group(1)
 
     @classmethod
     def start(cls, config: Path, *extra: str) -> Self:
@@ -109,19 +122,30 @@ class ParlourProcess:
         except BaseException:
             process.kill()
             process.wait()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
             raise
 
     @property
     def ws_url(self) -> str:
         return "ws" + self.url.removeprefix("http") + "ws"
 
-    def signal(self, signum: signal.Signals) -> None:
+    def send(self, signum: signal.Signals) -> None:
         self.process.send_signal(signum)
 
     def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, wait for the exit, close the pipes; kill only if it does not go."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        try:
+            status = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            status = self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+        return status
 
     def __enter__(self) -> Self:
         return self
@@ -132,8 +156,4 @@ class ParlourProcess:
         value: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        try:
-            self.stop()
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.stop()

@@ -31,7 +31,9 @@ PASSPHRASE = "velvet harbor quietly juggles seven lanterns"
 SMALL_ROOM_PASSPHRASE = "two is company three is a crowd"
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright runs its own event loop, which must be gone before the
+# asyncio tests of other modules start theirs.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does)")

@@ -1,0 +1,170 @@
+"""parlour.guard: the message budget and the wrong-passphrase schedule, on a driven clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from parlour.guard import JoinGuard, TokenBucket
+
+T0 = 5_000.0
+G = JoinGuard
+
+
+def take_all(bucket: TokenBucket, now: float) -> int:
+    """How many messages the bucket lets through at `now` before it refuses one."""
+    count = 0
+    while bucket.take(now):
+        count += 1
+        assert count < 10_000, "bucket never runs dry"
+    return count
+
+
+def fail(
+    guard: JoinGuard, times: int, address: str = "198.51.100.1", now: float = T0
+) -> list[float]:
+    return [guard.failed(address, now) for _ in range(times)]
+
+
+# --- TokenBucket ----------------------------------------------------------------------------
+
+
+def test_bucket_allows_its_burst_at_once_then_refuses() -> None:
+    """A fresh bucket lets exactly `burst` messages through in one instant."""
+    bucket = TokenBucket(rate=4, burst=5, now=T0)
+    assert take_all(bucket, T0) == 5
+    assert not bucket.take(T0)
+
+
+def test_bucket_refills_at_its_rate() -> None:
+    """After running dry, one message more per 1/rate seconds is allowed."""
+    bucket = TokenBucket(rate=4, burst=5, now=T0)
+    take_all(bucket, T0)
+    assert not bucket.take(T0 + 0.125)
+    assert bucket.take(T0 + 0.25)
+    assert not bucket.take(T0 + 0.25)
+    assert take_all(bucket, T0 + 1.0) == 3
+
+
+def test_bucket_refill_is_capped_at_burst() -> None:
+    """A long quiet spell earns no more than one burst."""
+    bucket = TokenBucket(rate=4, burst=5, now=T0)
+    take_all(bucket, T0)
+    assert take_all(bucket, T0 + 3_600) == 5
+
+
+# --- JoinGuard: delays and lockout ----------------------------------------------------------
+
+
+def test_first_failures_are_answered_without_delay() -> None:
+    """Up to SLOW_AFTER (3) wrong passphrases cost nothing: people mistype."""
+    assert fail(JoinGuard(), G.SLOW_AFTER) == [0.0, 0.0, 0.0]
+
+
+def test_delay_doubles_from_a_quarter_second_and_is_capped() -> None:
+    """Failures 4.. are held back 0.25, 0.5, 1, 2, 4, 4 s: doubling, never over MAX_DELAY."""
+    delays = fail(JoinGuard(), G.LOCK_AFTER - 1)
+    assert delays == [0.0, 0.0, 0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
+    assert max(delays) == G.MAX_DELAY
+
+
+def test_not_locked_until_the_tenth_failure() -> None:
+    """Nine failures slow an address but leave it free to try."""
+    guard = JoinGuard()
+    fail(guard, G.LOCK_AFTER - 1)
+    assert guard.locked("198.51.100.1", T0) == 0.0
+
+
+def test_tenth_failure_locks_out_for_lockout_seconds_then_frees() -> None:
+    """The 10th failure locks the address for LOCKOUT; afterwards it starts from a clean slate."""
+    guard = JoinGuard()
+    delays = fail(guard, G.LOCK_AFTER)
+    assert delays[-1] == G.MAX_DELAY
+    assert guard.locked("198.51.100.1", T0) == G.LOCKOUT
+    assert guard.locked("198.51.100.1", T0 + G.LOCKOUT - 1) == 1.0
+    assert guard.locked("198.51.100.1", T0 + G.LOCKOUT) == 0.0
+    # Free again, and the count starts over: no delay for the next few.
+    later = T0 + G.LOCKOUT
+    assert fail(guard, G.SLOW_AFTER, now=later) == [0.0, 0.0, 0.0]
+    assert guard.failed("198.51.100.1", later) == 0.25
+
+
+def test_failures_older_than_the_window_are_forgotten() -> None:
+    """Failures spread wider than WINDOW never add up to a delay or a lockout."""
+    guard = JoinGuard()
+    now = T0
+    for _ in range(3 * G.LOCK_AFTER):
+        assert guard.failed("198.51.100.1", now) == 0.0
+        now += G.WINDOW / G.SLOW_AFTER  # never more than SLOW_AFTER inside one window
+    assert guard.locked("198.51.100.1", now) == 0.0
+
+
+def test_failures_inside_the_window_still_count() -> None:
+    """Failures less than WINDOW old add up; at WINDOW they drop out of the count."""
+    guard = JoinGuard()
+    fail(guard, G.SLOW_AFTER)
+    assert guard.failed("198.51.100.1", T0 + G.WINDOW - 1) == 0.25
+    assert guard.failed("198.51.100.1", T0 + G.WINDOW - 1) == 0.5
+    # The three at T0 expire: the two recent ones plus this make three, no delay.
+    assert guard.failed("198.51.100.1", T0 + G.WINDOW) == 0.0
+
+
+def test_addresses_are_independent() -> None:
+    """One address locked out leaves every other address untouched."""
+    guard = JoinGuard()
+    fail(guard, G.LOCK_AFTER, address="198.51.100.1")
+    assert guard.locked("198.51.100.1", T0) > 0
+    assert guard.locked("198.51.100.2", T0) == 0.0
+    assert guard.failed("198.51.100.2", T0) == 0.0
+
+
+def test_unknown_address_is_not_locked() -> None:
+    """An address never seen may try."""
+    assert JoinGuard().locked("203.0.113.9", T0) == 0.0
+
+
+# --- JoinGuard: audit and bounds ------------------------------------------------------------
+
+
+def test_audit_records_each_failure_and_the_lock() -> None:
+    """Every failure is in the audit, with address and time; the locking one says so."""
+    guard = JoinGuard()
+    fail(guard, G.LOCK_AFTER, address="198.51.100.7")
+    assert len(guard.audit) == G.LOCK_AFTER
+    assert {attempt.address for attempt in guard.audit} == {"198.51.100.7"}
+    assert {attempt.at for attempt in guard.audit} == {T0}
+    assert [attempt.locked for attempt in guard.audit] == [False] * 9 + [True]
+
+
+def test_audit_keeps_only_the_latest_entries() -> None:
+    """The audit is a bounded ring: AUDIT_SIZE newest entries."""
+    guard = JoinGuard()
+    total = G.AUDIT_SIZE + 50
+    for n in range(total):
+        guard.failed(f"10.0.{n // 256}.{n % 256}", T0 + n)
+    assert len(guard.audit) == G.AUDIT_SIZE
+    assert guard.audit[0].at == T0 + 50
+    assert guard.audit[-1].at == T0 + total - 1
+
+
+def test_address_table_is_pruned_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_ADDRESSES the least recently failing address is dropped; the table stays bounded."""
+    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 5)
+    guard = JoinGuard()
+    fail(guard, G.LOCK_AFTER, address="locked-early")
+    fail(guard, G.LOCK_AFTER, address="locked-late")
+    for n in range(3):
+        guard.failed(f"other-{n}", T0)
+    guard.failed("locked-late", T0)  # seen again: now the most recent
+    guard.failed("newcomer", T0)
+    assert len(guard._records) == 5
+    assert guard.locked("locked-early", T0) == 0.0  # pruned: its record is gone
+    assert guard.locked("locked-late", T0) > 0  # refreshed, so kept
+
+
+def test_default_address_table_bound_holds_under_a_flood() -> None:
+    """Many more addresses than MAX_ADDRESSES never grow the table past it."""
+    guard = JoinGuard()
+    for n in range(G.MAX_ADDRESSES + 500):
+        guard.failed(f"flood-{n}", T0)
+    assert len(guard._records) == G.MAX_ADDRESSES
+    assert guard.locked("flood-0", T0) == 0.0

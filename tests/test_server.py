@@ -1,0 +1,173 @@
+"""`python -m parlour serve` as a real process: it serves, reloads on SIGHUP, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import WSMsgType
+
+from parlour import keys
+from tests.support import ParlourProcess, room_keys, write_config
+
+SALT = keys.generate_salt()
+BASE = "/" + keys.generate_path_secret()
+LOUNGE = "correct horse battery staple"
+STUDY = "purple monkey dishwasher tonight"
+TIMEOUT = 20.0
+IV = "ZGVmZ2hpamtsbW5v"
+CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+
+
+def rewrite(server: ParlourProcess, rooms: dict[str, str], base_path: str = BASE) -> None:
+    """Write the running server's file anew: same salt, these rooms (8 places each)."""
+    sized = {name: (passphrase, 8) for name, passphrase in rooms.items()}
+    write_config(server.config.parent, sized, salt=SALT, base_path=base_path)
+
+
+def join(passphrase: str) -> dict[str, str]:
+    return {"type": "join", "room": keys.b64url(room_keys(passphrase, SALT).locator)}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ParlourProcess]:
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    with ParlourProcess.start(config) as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> Any:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    message = await ws.receive(timeout=TIMEOUT)
+    assert message.type is WSMsgType.TEXT, message
+    data: dict[str, Any] = json.loads(message.data)
+    return data
+
+
+async def connect(
+    session: aiohttp.ClientSession, server: ParlourProcess
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await session.ws_connect(server.ws_url)
+    assert (await receive(ws))["type"] == "welcome"
+    return ws
+
+
+async def member(
+    session: aiohttp.ClientSession, server: ParlourProcess, passphrase: str
+) -> tuple[aiohttp.ClientWebSocketResponse, str]:
+    ws = await connect(session, server)
+    await ws.send_str(json.dumps(join(passphrase)))
+    reply = await receive(ws)
+    assert reply["type"] == "joined", reply
+    return ws, reply["id"]
+
+
+async def relays(
+    sender: aiohttp.ClientWebSocketResponse,
+    sender_id: str,
+    recipient: aiohttp.ClientWebSocketResponse,
+    recipient_id: str,
+) -> bool:
+    message = {"type": "signal", "to": recipient_id, "seq": 1, "iv": IV, "ct": CT}
+    await sender.send_str(json.dumps(message))
+    got = await receive(recipient)
+    return got == {"type": "signal", "from": sender_id, "seq": 1, "iv": IV, "ct": CT}
+
+
+async def test_printed_url_serves_the_page(
+    server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """The URL on the "is listening on" line is the page: the hidden base path, the real port."""
+    port = int(server.url.split(":")[2].split("/")[0])
+    assert server.url == f"http://127.0.0.1:{port}{BASE}/"
+    async with session.get(server.url) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+    async with session.get(f"http://127.0.0.1:{port}/") as response:
+        assert response.status == 404
+
+
+async def test_sighup_adds_a_room_without_dropping_anyone(
+    server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """SIGHUP with a room added: a client joins it, and the connected members keep relaying."""
+    ada, ada_id = await member(session, server, LOUNGE)
+    grace, grace_id = await member(session, server, LOUNGE)
+    await receive(ada)  # peer-joined
+
+    late = await connect(session, server)
+    await late.send_str(json.dumps(join(STUDY)))
+    assert (await receive(late))["code"] == "no-such-room"
+
+    rewrite(server, {"lounge": LOUNGE, "study": STUDY})
+    server.send(signal.SIGHUP)
+    server.stderr.expect(r"reloaded .*: 2 rooms")
+
+    await late.send_str(json.dumps(join(STUDY)))
+    assert (await receive(late))["type"] == "joined"
+    assert not ada.closed
+    assert not grace.closed
+    assert await relays(grace, grace_id, ada, ada_id)
+    assert await relays(ada, ada_id, grace, grace_id)
+    for ws in (ada, grace, late):
+        await ws.close()
+
+
+async def test_sighup_with_a_broken_file_keeps_the_running_settings(
+    server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """SIGHUP with a broken file is refused on stderr; the old rooms still open and still relay."""
+    ada, ada_id = await member(session, server, LOUNGE)
+    server.config.write_text("[server\nport = lots\n")
+    server.send(signal.SIGHUP)
+    server.stderr.expect(r"reload refused")
+    assert server.process.poll() is None
+    grace, grace_id = await member(session, server, LOUNGE)
+    assert await receive(ada) == {"type": "peer-joined", "peer": grace_id}
+    assert await relays(ada, ada_id, grace, grace_id)
+    async with session.get(server.url) as response:
+        assert response.status == 200
+    await ada.close()
+    await grace.close()
+
+
+async def test_sighup_keeps_the_base_path_until_restart(
+    server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """A new base_path in the file is reported as restart-only; the page stays where it was."""
+    port = int(server.url.split(":")[2].split("/")[0])
+    moved = "/" + keys.generate_path_secret()
+    rewrite(server, {"lounge": LOUNGE, "study": STUDY}, moved)
+    server.send(signal.SIGHUP)
+    server.stderr.expect(r"base_path change only on restart")
+    server.stderr.expect(r"reloaded .*: 2 rooms")
+    async with session.get(server.url) as response:
+        assert response.status == 200
+    async with session.get(f"http://127.0.0.1:{port}{moved}/") as response:
+        assert response.status == 404
+    await member(session, server, STUDY)
+
+
+async def test_sigterm_closes_every_socket_with_1001_and_exits_0(
+    server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """SIGTERM: every client socket, in a room or not, gets close code 1001; exit status 0."""
+    sockets = [(await member(session, server, LOUNGE))[0] for _ in range(2)]
+    sockets.append(await connect(session, server))
+    await receive(sockets[0])  # peer-joined
+    server.send(signal.SIGTERM)
+    for ws in sockets:
+        message = await ws.receive(timeout=TIMEOUT)
+        assert message.type is WSMsgType.CLOSE, message
+        assert message.data == 1001
+    assert server.process.wait(TIMEOUT) == 0

@@ -1,0 +1,578 @@
+"""parlour.signaling.Hub: whole conversations through the core, with no sockets and a fake clock."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from parlour import keys, protocol
+from parlour.guard import JoinGuard
+from parlour.settings import Settings
+from parlour.signaling import MESSAGE_BURST, MESSAGE_RATE, Conn, Delivery, Hub
+from tests.helpers import SALT, FakeClock, locator, room, settings
+
+LOUNGE = "correct horse battery staple"
+STUDY = "purple monkey dishwasher"
+TINY = "two is company"
+NOBODY = "a room nobody configured"
+
+IV = "ZGVmZ2hpamtsbW5v"
+CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+
+
+def configured(**overrides: Any) -> Settings:
+    return settings(
+        room("lounge", LOUNGE),
+        room("study", STUDY),
+        room("tiny", TINY, max_members=2),
+        **overrides,
+    )
+
+
+class Net:
+    """Routes the hub's deliveries into per-connection inboxes, as wire JSON."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.inbox: dict[Conn, list[dict[str, Any]]] = defaultdict(list)
+        self.raw: dict[Conn, list[bytes]] = defaultdict(list)
+        self.last: list[Delivery] = []
+
+    def route(self, out: list[Delivery]) -> list[Delivery]:
+        self.last = out
+        for delivery in out:
+            data = protocol.encode(delivery.message)
+            protocol.decode_server(data)  # everything sent is a valid server message
+            self.raw[delivery.conn].append(data)
+            self.inbox[delivery.conn].append(json.loads(data))
+        return out
+
+    def connect(self, address: str = "192.0.2.1") -> Conn:
+        conn, out = self.hub.connect(address)
+        self.route(out)
+        return conn
+
+    def send(self, conn: Conn, message: dict[str, Any] | str | bytes, *, text: bool = True) -> None:
+        frame = json.dumps(message) if isinstance(message, dict) else message
+        self.route(self.hub.receive(conn, frame, text=text))
+
+    def disconnect(self, conn: Conn) -> None:
+        self.route(self.hub.disconnect(conn))
+
+    def take(self, conn: Conn) -> list[dict[str, Any]]:
+        """Everything `conn` received since the last take."""
+        self.raw.pop(conn, None)
+        return self.inbox.pop(conn, [])
+
+    def one(self, conn: Conn) -> dict[str, Any]:
+        messages = self.take(conn)
+        assert len(messages) == 1, messages
+        return messages[0]
+
+    def quiet(self, *conns: Conn) -> bool:
+        return all(not self.inbox.get(conn) for conn in conns)
+
+    def joined(self, passphrase: str, address: str = "192.0.2.1") -> tuple[Conn, str]:
+        """A connection that has read its welcome and joined; returns it with its peer id."""
+        conn = self.connect(address)
+        self.take(conn)
+        self.send(conn, join(passphrase))
+        reply = self.one(conn)
+        assert reply["type"] == "joined", reply
+        return conn, reply["id"]
+
+
+def join(passphrase: str) -> dict[str, Any]:
+    return {"type": "join", "room": locator(passphrase)}
+
+
+def signal(to: str, seq: int = 1) -> dict[str, Any]:
+    return {"type": "signal", "to": to, "seq": seq, "iv": IV, "ct": CT}
+
+
+def error(code: str, about: str | None) -> tuple[str, str, str | None]:
+    return ("error", code, about)
+
+
+def summary(message: dict[str, Any]) -> tuple[str, str, str | None]:
+    return (message["type"], message.get("code", ""), message.get("about"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def net(clock: FakeClock) -> Net:
+    return Net(Hub(configured(), clock=clock))
+
+
+# --- connecting and joining -----------------------------------------------------------------
+
+
+def test_welcome_is_the_first_message_and_carries_the_key_parameters(net: Net) -> None:
+    """On connect only that client gets welcome: protocol, salt, iterations, max_frame."""
+    other = net.connect()
+    net.take(other)
+    conn = net.connect()
+    assert net.take(conn) == [
+        {
+            "type": "welcome",
+            "protocol": protocol.PROTOCOL_VERSION,
+            "salt": keys.b64url(SALT),
+            "iterations": keys.KDF_ITERATIONS,
+            "max_frame": protocol.MAX_FRAME,
+        }
+    ]
+    assert net.quiet(other)
+
+
+def test_join_answers_joined_and_announces_the_newcomer(net: Net) -> None:
+    """joined lists earlier members oldest first; each earlier member gets peer-joined."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace = net.connect()
+    net.take(grace)
+    net.send(grace, join(LOUNGE))
+    joined = net.one(grace)
+    grace_id = joined["id"]
+    assert joined == {"type": "joined", "id": grace_id, "peers": [ada_id], "capacity": 8}
+    assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
+
+    alan = net.connect()
+    net.take(alan)
+    net.send(alan, join(LOUNGE))
+    assert net.one(alan)["peers"] == [ada_id, grace_id]
+    assert net.one(ada)["type"] == net.one(grace)["type"] == "peer-joined"
+
+
+def test_first_member_gets_empty_peers_and_the_rooms_capacity(net: Net) -> None:
+    """The capacity in joined is the configured room's max_members."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(TINY))
+    reply = net.one(conn)
+    assert reply["peers"] == []
+    assert reply["capacity"] == 2
+
+
+def test_relay_stamps_the_sender_and_reaches_only_the_recipient(net: Net) -> None:
+    """A signal arrives at its recipient as `from` = the sender's id; nobody else sees it."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    alan, _ = net.joined(LOUNGE)
+    net.take(ada)
+    net.take(grace)
+    net.send(grace, signal(ada_id, seq=5))
+    assert net.take(ada) == [{"type": "signal", "from": grace_id, "seq": 5, "iv": IV, "ct": CT}]
+    assert net.quiet(grace, alan)
+
+
+def test_sealed_conversation_opens_with_the_stamped_sender(net: Net) -> None:
+    """PROTOCOL.md's conversation: an envelope sealed for (from, to, seq) opens when relayed."""
+    key = keys.room_keys(LOUNGE, SALT, 1_000).signalling_key
+    ada, ada_id = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
+    iv = b"0123456789ab"
+    ct = keys.seal(key, grace_id, ada_id, 1, b'{"kind":"hello","name":"Grace"}', iv)
+    message = {
+        "type": "signal",
+        "to": ada_id,
+        "seq": 1,
+        "iv": keys.b64url(iv),
+        "ct": keys.b64url(ct),
+    }
+    net.send(grace, message)
+    got = net.one(ada)
+    plain = keys.open_sealed(
+        key, got["from"], ada_id, got["seq"], keys.unb64url(got["iv"]), keys.unb64url(got["ct"])
+    )
+    assert json.loads(plain) == {"kind": "hello", "name": "Grace"}
+
+
+# --- signal errors --------------------------------------------------------------------------
+
+
+def test_signal_to_a_peer_in_another_room_is_no_such_peer(net: Net) -> None:
+    """Rooms are sealed off: a peer id from another room is unknown, and its owner hears nothing."""
+    ada, _ = net.joined(LOUNGE)
+    outsider, outsider_id = net.joined(STUDY)
+    net.send(ada, signal(outsider_id))
+    assert summary(net.one(ada)) == error("no-such-peer", "signal")
+    assert net.quiet(outsider)
+
+
+def test_signal_to_self_is_no_such_peer(net: Net) -> None:
+    """You cannot send an envelope to yourself."""
+    ada, ada_id = net.joined(LOUNGE)
+    net.joined(LOUNGE)
+    net.take(ada)
+    net.send(ada, signal(ada_id))
+    assert summary(net.one(ada)) == error("no-such-peer", "signal")
+
+
+def test_signal_to_an_unknown_id_is_no_such_peer(net: Net) -> None:
+    """An id nobody has is no-such-peer."""
+    ada, _ = net.joined(LOUNGE)
+    net.send(ada, signal("ZZZZZZZZ"))
+    assert summary(net.one(ada)) == error("no-such-peer", "signal")
+
+
+@pytest.mark.parametrize(
+    "message", [signal("AAAAAAAA"), {"type": "leave"}], ids=["signal", "leave"]
+)
+def test_signal_or_leave_before_join_is_not_joined(net: Net, message: dict[str, Any]) -> None:
+    """Only members may signal or leave."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, message)
+    assert summary(net.one(conn)) == error("not-joined", message["type"])
+
+
+# --- leaving and rejoining ------------------------------------------------------------------
+
+
+def test_leave_answers_left_and_tells_the_others(net: Net) -> None:
+    """leave: the leaver gets left, the rest get peer-left, and the leaver is unreachable."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    net.take(ada)
+    net.send(grace, {"type": "leave"})
+    assert net.one(grace) == {"type": "left"}
+    assert net.one(ada) == {"type": "peer-left", "peer": grace_id}
+    net.send(ada, signal(grace_id))
+    assert summary(net.one(ada)) == error("no-such-peer", "signal")
+    net.send(grace, signal(ada_id))
+    assert summary(net.one(grace)) == error("not-joined", "signal")
+
+
+def test_rejoin_after_leave_works(net: Net) -> None:
+    """After leave the same connection can join again, and the room hears of it."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, _ = net.joined(LOUNGE)
+    net.send(grace, {"type": "leave"})
+    net.take(grace)
+    net.take(ada)
+    net.send(grace, join(LOUNGE))
+    joined = net.one(grace)
+    assert joined["type"] == "joined"
+    assert joined["peers"] == [ada_id]
+    assert net.one(ada) == {"type": "peer-joined", "peer": joined["id"]}
+    net.send(grace, {"type": "leave"})
+    net.take(grace)
+    net.send(grace, join(STUDY))
+    assert net.one(grace)["peers"] == []
+
+
+def test_duplicate_join_is_already_joined(net: Net) -> None:
+    """A connection in a room cannot join again, the same room or another, until it leaves."""
+    ada, _ = net.joined(LOUNGE)
+    grace, _ = net.joined(LOUNGE)
+    net.take(ada)
+    for passphrase in (LOUNGE, STUDY, NOBODY):
+        net.send(grace, join(passphrase))
+        assert summary(net.one(grace)) == error("already-joined", "join")
+    assert net.quiet(ada)
+    assert len(net.hub.guard.audit) == 0  # not counted as wrong passphrases
+
+
+def test_disconnect_tells_the_rest_and_removes_the_empty_room(net: Net) -> None:
+    """Dropping mid-call sends peer-left to the others; the last one out removes the room."""
+    ada, _ = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    alan, alan_id = net.joined(LOUNGE)
+    net.take(ada)
+    net.take(grace)
+    net.disconnect(alan)
+    assert net.one(ada) == net.one(grace) == {"type": "peer-left", "peer": alan_id}
+    net.disconnect(grace)
+    assert net.one(ada) == {"type": "peer-left", "peer": grace_id}
+    assert len(net.hub.spaces) == 1
+    net.disconnect(ada)
+    assert net.hub.spaces == {}
+    assert net.hub.connections == 0
+
+
+def test_disconnect_before_join_sends_nothing(net: Net) -> None:
+    """A connection that never joined leaves without a trace."""
+    ada, _ = net.joined(LOUNGE)
+    conn = net.connect()
+    net.take(conn)
+    net.disconnect(conn)
+    assert net.last == []
+    assert net.quiet(ada)
+
+
+# --- rooms that refuse ----------------------------------------------------------------------
+
+
+def test_full_room_is_room_full_and_not_a_failed_guess(net: Net) -> None:
+    """Past max_members a join is room-full; members are not told, and the guard counts nothing."""
+    ada, _ = net.joined(TINY)
+    grace, _ = net.joined(TINY)
+    net.take(ada)
+    third = net.connect()
+    net.take(third)
+    net.send(third, join(TINY))
+    assert summary(net.one(third)) == error("room-full", "join")
+    assert net.quiet(ada, grace)
+    assert len(net.hub.guard.audit) == 0
+    net.send(grace, {"type": "leave"})
+    net.send(third, join(TINY))
+    assert net.one(third)["type"] == "joined"
+
+
+def test_wrong_passphrase_and_unconfigured_room_get_identical_answers(net: Net) -> None:
+    """A wrong locator, one for no listed room and a non-canonical one: byte-identical errors."""
+    answers = []
+    bad_locators = [
+        locator(NOBODY),
+        locator(LOUNGE, salt=b"another deployment's salt......."),
+        locator(LOUNGE)[:-1] + "B",  # 43 characters but not canonical base64url
+    ]
+    for address, room_locator in enumerate(bad_locators):
+        conn = net.connect(f"192.0.2.{address + 10}")
+        net.take(conn)
+        net.send(conn, {"type": "join", "room": room_locator})
+        answers.append(net.raw[conn])
+        assert summary(net.one(conn)) == error("no-such-room", "join")
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_failed_joins_are_delayed_then_locked_out_per_address(net: Net, clock: FakeClock) -> None:
+    """Wrong guesses from one address are held back, then locked out; other addresses are not."""
+    guesser = net.connect("198.51.100.1")
+    net.take(guesser)
+    delays = []
+    for n in range(JoinGuard.LOCK_AFTER):
+        net.send(guesser, join(f"guess {n}"))
+        assert summary(net.one(guesser)) == error("no-such-room", "join")
+        delays.append(net.last[0].delay)
+    assert delays == [0.0, 0.0, 0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+    # Locked: even the right passphrase is refused, with a message that says how long to wait.
+    net.send(guesser, join(LOUNGE))
+    answer = net.one(guesser)
+    assert summary(answer) == error("locked-out", "join")
+    assert "15 minutes" in answer["message"]
+    assert net.hub.spaces == {}
+
+    # A second connection from the same address is locked out too.
+    again = net.connect("198.51.100.1")
+    net.take(again)
+    net.send(again, join(LOUNGE))
+    assert summary(net.one(again)) == error("locked-out", "join")
+
+    # Another address is untouched: no delay, and it gets in.
+    neighbour = net.connect("198.51.100.2")
+    net.take(neighbour)
+    net.send(neighbour, join(NOBODY))
+    assert net.last[0].delay == 0.0
+    assert summary(net.one(neighbour)) == error("no-such-room", "join")
+    net.send(neighbour, join(LOUNGE))
+    assert net.one(neighbour)["type"] == "joined"
+
+    # After the lockout the address may try again.
+    clock.advance(JoinGuard.LOCKOUT)
+    net.send(guesser, join(LOUNGE))
+    assert net.one(guesser)["type"] == "joined"
+
+
+def test_open_rooms_let_any_locator_open_an_ad_hoc_room(clock: FakeClock) -> None:
+    """open_rooms: an unlisted passphrase opens its own room of settings.max_members."""
+    net = Net(Hub(configured(open_rooms=True, max_members=3), clock=clock))
+    _, ada_id = net.joined(NOBODY)
+    grace = net.connect()
+    net.take(grace)
+    net.send(grace, join(NOBODY))
+    joined = net.one(grace)
+    assert joined["peers"] == [ada_id]
+    assert joined["capacity"] == 3
+    # A different unlisted passphrase is a different room.
+    alan, _ = net.joined("yet another room")
+    net.send(alan, signal(ada_id))
+    assert summary(net.one(alan)) == error("no-such-peer", "signal")
+    # Listed rooms keep their own size.
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(TINY))
+    assert net.one(conn)["capacity"] == 2
+    # A locator that is not canonical base64url still opens nothing.
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, {"type": "join", "room": locator(NOBODY)[:-1] + "B"})
+    assert summary(net.one(conn)) == error("no-such-room", "join")
+
+
+def test_ad_hoc_rooms_are_refused_when_open_rooms_is_off(net: Net) -> None:
+    """Without open_rooms, an unlisted passphrase opens nothing."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(NOBODY))
+    assert summary(net.one(conn)) == error("no-such-room", "join")
+    assert net.hub.spaces == {}
+
+
+# --- reloads --------------------------------------------------------------------------------
+
+
+def test_reload_without_a_room_keeps_its_members_but_refuses_new_joins(net: Net) -> None:
+    """apply(): members of a removed room stay connected and relaying; nobody new gets in."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    net.take(ada)
+    net.hub.apply(settings(room("study", STUDY)))
+    net.send(grace, signal(ada_id))
+    assert net.one(ada)["from"] == grace_id
+    net.send(ada, {"type": "ping", "id": 1})
+    assert net.one(ada) == {"type": "pong", "id": 1}
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE))
+    assert summary(net.one(late)) == error("no-such-room", "join")
+    assert net.quiet(ada, grace)
+    net.send(grace, {"type": "leave"})
+    assert net.one(ada) == {"type": "peer-left", "peer": grace_id}
+
+
+def test_reload_with_a_new_room_admits_joins_to_it(net: Net) -> None:
+    """apply(): an added room opens for the next join; new connections get the new salt."""
+    new_salt = bytes(32)
+    net.hub.apply(configured(rooms=(room("extra", "brand new room"),), salt=new_salt))
+    conn = net.connect()
+    assert net.one(conn)["salt"] == keys.b64url(new_salt)
+    net.send(conn, join("brand new room"))
+    assert net.one(conn)["type"] == "joined"
+
+
+def test_reload_changing_a_rooms_size_applies_to_the_next_join(net: Net) -> None:
+    """A room's new max_members governs joins after the reload."""
+    net.joined(TINY)
+    net.joined(TINY)
+    net.hub.apply(settings(room("tiny", TINY, max_members=3)))
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(TINY))
+    assert net.one(conn)["capacity"] == 3
+
+
+# --- bad frames and rate limits -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ("not json", error("not-json", None)),
+        ("[]", error("not-json", None)),
+        ('{"type": "dance"}', error("unknown-type", "dance")),
+        ('{"type": "ping", "id": "x"}', error("bad-field", "ping")),
+        (
+            '{"type": "ping", "id": 1, "pad": "' + "x" * protocol.MAX_FRAME + '"}',
+            error("too-large", None),
+        ),
+    ],
+    ids=["garbage", "array", "unknown", "bad-field", "too-large"],
+)
+def test_bad_frame_is_answered_to_its_sender_only(net: Net, frame: str, expected: Any) -> None:
+    """A malformed frame gets its error code, touches no one else; the connection still works."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, _ = net.joined(LOUNGE)
+    net.take(ada)
+    net.send(grace, frame)
+    assert summary(net.one(grace)) == expected
+    assert net.quiet(ada)
+    net.send(grace, signal(ada_id))
+    assert net.one(ada)["type"] == "signal"
+
+
+def test_binary_frames_are_not_json(net: Net) -> None:
+    """A binary frame is refused with not-json even when it holds a valid message."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, b'{"type": "ping", "id": 1}', text=False)
+    assert summary(net.one(conn)) == error("not-json", None)
+    net.send(conn, b'{"type": "ping", "id": 1}')
+    assert net.one(conn) == {"type": "pong", "id": 1}
+
+
+def test_ping_is_answered_with_its_id(net: Net) -> None:
+    """ping works before joining and echoes its id in pong."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, {"type": "ping", "id": 2**53 - 1})
+    assert net.one(conn) == {"type": "pong", "id": 2**53 - 1}
+
+
+def test_rate_limit_warns_once_then_drops_until_time_passes(net: Net, clock: FakeClock) -> None:
+    """MESSAGE_BURST frames pass, the next gets one rate-limited error, then silence till refill."""
+    conn = net.connect()
+    net.take(conn)
+    for n in range(int(MESSAGE_BURST)):
+        net.send(conn, {"type": "ping", "id": n})
+    assert [m["id"] for m in net.take(conn)] == list(range(int(MESSAGE_BURST)))
+
+    net.send(conn, {"type": "ping", "id": 9999})
+    assert summary(net.one(conn)) == error("rate-limited", None)
+    for _ in range(50):
+        net.send(conn, {"type": "ping", "id": 9999})
+    assert net.quiet(conn)
+
+    clock.advance(1.5 / MESSAGE_RATE)  # one token and a half: one frame passes
+    net.send(conn, {"type": "ping", "id": 1})
+    assert net.one(conn) == {"type": "pong", "id": 1}
+    # Exhausted again: a fresh warning, since frames passed in between.
+    net.send(conn, {"type": "ping", "id": 2})
+    assert summary(net.one(conn)) == error("rate-limited", None)
+
+
+def test_rate_limit_is_per_connection(net: Net) -> None:
+    """One connection's flood leaves another connection's budget intact."""
+    flooder = net.connect()
+    calm = net.connect()
+    for _ in range(int(MESSAGE_BURST) + 1):
+        net.send(flooder, {"type": "ping", "id": 1})
+    net.take(calm)
+    net.send(calm, {"type": "ping", "id": 2})
+    assert net.one(calm) == {"type": "pong", "id": 2}
+
+
+# --- peer ids -------------------------------------------------------------------------------
+
+
+def test_peer_ids_are_unique_even_when_the_generator_repeats(clock: FakeClock) -> None:
+    """A repeated random id is drawn again, so no two connected peers share one."""
+    drawn: Iterator[str] = iter(["AAAAAAAA", "AAAAAAAA", "AAAAAAAA", "BBBBBBBB", "AAAAAAAA"])
+    net = Net(Hub(configured(), clock=clock, new_id=lambda: next(drawn)))
+    _, first = net.joined(LOUNGE)
+    _, second = net.joined(STUDY)
+    assert (first, second) == ("AAAAAAAA", "BBBBBBBB")
+
+
+def test_default_peer_ids_are_eight_base64url_characters_and_distinct(net: Net) -> None:
+    """Ids the hub makes are of the documented form and distinct across rooms."""
+    ids = [net.joined(passphrase)[1] for passphrase in [LOUNGE] * 8 + [STUDY] * 8]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{8}", peer) for peer in ids)
+
+
+def test_a_left_peers_id_may_be_reused(clock: FakeClock) -> None:
+    """Ids are unique among connected peers; one freed by leaving can be handed out again."""
+    drawn: Iterator[str] = iter(["AAAAAAAA", "AAAAAAAA"])
+    net = Net(Hub(configured(), clock=clock, new_id=lambda: next(drawn)))
+    conn, first = net.joined(LOUNGE)
+    net.disconnect(conn)
+    _, again = net.joined(LOUNGE)
+    assert first == again == "AAAAAAAA"
+
+
+def test_settings_are_frozen() -> None:
+    """Settings cannot be changed in place, only replaced: a reload is an explicit apply()."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        configured().open_rooms = True  # type: ignore[misc]

@@ -1,0 +1,715 @@
+"""parlour.web through a real aiohttp server on a real socket: headers, 404s, assets, WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import gzip
+import ipaddress
+import json
+import logging
+import os
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import WSMsgType
+from aiohttp import web as aioweb
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from multidict import CIMultiDict
+from pytest_aiohttp import AiohttpClient
+
+from parlour import protocol, web
+from parlour.guard import JoinGuard
+from parlour.settings import Settings
+from parlour.signaling import MESSAGE_BURST, Hub
+from tests.helpers import FakeClock, locator, room, settings
+
+LOUNGE = "correct horse battery staple"
+TINY = "two is company"
+BASE = "/s3cretPath"
+SECRET = BASE.strip("/")
+IV = "ZGVmZ2hpamtsbW5v"
+CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+TIMEOUT = 10.0
+
+
+def make_settings(**overrides: Any) -> Settings:
+    return settings(room("lounge", LOUNGE), room("tiny", TINY, max_members=2), **overrides)
+
+
+def static_files() -> dict[str, bytes]:
+    folder = resources.files("parlour").joinpath("static")
+    return {entry.name: entry.read_bytes() for entry in folder.iterdir() if entry.is_file()}
+
+
+def an_asset() -> str:
+    """Some client file other than the page itself."""
+    names = sorted(name for name in static_files() if name != "index.html")
+    assert names, "parlour/static holds no assets besides index.html"
+    return names[0]
+
+
+@dataclass
+class World:
+    client: Any  # aiohttp.test_utils.TestClient
+    hub: Hub
+    clock: FakeClock
+    settings: Settings
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.client.host}:{self.client.port}"
+
+    async def ws(self, **kwargs: Any) -> aiohttp.ClientWebSocketResponse:
+        """A WebSocket that has read its welcome."""
+        ws: aiohttp.ClientWebSocketResponse = await self.client.ws_connect(BASE + "/ws", **kwargs)
+        welcome = await receive(ws)
+        assert welcome["type"] == "welcome"
+        return ws
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    message = await ws.receive(timeout=TIMEOUT)
+    assert message.type is WSMsgType.TEXT, message
+    data: dict[str, Any] = json.loads(message.data)
+    return data
+
+
+async def send(ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> None:
+    await ws.send_str(json.dumps(message))
+
+
+async def joined(world: World, passphrase: str) -> tuple[aiohttp.ClientWebSocketResponse, str]:
+    ws = await world.ws()
+    await send(ws, {"type": "join", "room": locator(passphrase)})
+    reply = await receive(ws)
+    assert reply["type"] == "joined", reply
+    return ws, reply["id"]
+
+
+async def start(aiohttp_client: AiohttpClient, **overrides: Any) -> World:
+    current = make_settings(**overrides)
+    clock = FakeClock()
+    hub = Hub(current, clock=clock)
+    app, _site = web.build_app(hub, current)
+    client = await aiohttp_client(app, auto_decompress=False)
+    return World(client, hub, clock, current)
+
+
+@pytest.fixture
+async def world(aiohttp_client: AiohttpClient) -> World:
+    return await start(aiohttp_client)
+
+
+# --- headers --------------------------------------------------------------------------------
+
+CSP_SOURCES = {"'self'", "'none'", "blob:", "data:", "mediastream:"}
+
+
+def check_security_headers(headers: Any) -> None:
+    csp = headers["Content-Security-Policy"]
+    assert "unsafe" not in csp
+    directives = {}
+    for directive in csp.split(";"):
+        name, *sources = directive.split()
+        directives[name] = sources
+        assert set(sources) <= CSP_SOURCES, f"{name} allows {sources}"
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["default-src"] == ["'none'"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    permissions = [item.strip() for item in headers["Permissions-Policy"].split(",")]
+    for feature in ("camera=(self)", "microphone=(self)", "display-capture=(self)"):
+        assert feature in permissions
+    assert headers.get("Server", "") == ""
+    assert "Strict-Transport-Security" not in headers
+
+
+async def raw_request(host: str, port: int, request: bytes) -> tuple[str, CIMultiDict[str]]:
+    """Send bytes on a fresh TCP connection; return the status line and response headers."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers: CIMultiDict[str] = CIMultiDict()
+    for line in lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers.add(name.strip(), value.strip())
+    return status, headers
+
+
+def upgrade_request(path: str, host: str, origin: str | None = None) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {host}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", BASE + "/", {}),
+        ("HEAD", BASE + "/", {}),
+        ("GET", BASE, {}),
+        ("GET", "/elsewhere", {}),
+        ("GET", BASE + "/nope", {}),
+        ("POST", BASE + "/", {}),
+        ("GET", BASE + "/ws", {}),
+        ("GET", "ASSET", {"Accept-Encoding": "gzip"}),
+        ("GET", "ASSET", {"If-None-Match": "ETAG"}),
+    ],
+    ids=["page", "head", "redirect", "outside", "unknown", "post", "ws-no-upgrade", "asset", "304"],
+)
+async def test_every_response_carries_the_security_headers(
+    world: World, method: str, path: str, headers: dict[str, str]
+) -> None:
+    """CSP (self only, no inline, no framing), no-referrer, nosniff, permissions; no Server."""
+    if path == "ASSET":
+        path = f"{BASE}/static/{an_asset()}"
+        first = await world.client.get(path)
+        headers = {k: v.replace("ETAG", first.headers["ETag"]) for k, v in headers.items()}
+    response = await world.client.request(method, path, headers=headers, allow_redirects=False)
+    check_security_headers(response.headers)
+
+
+async def test_websocket_handshake_carries_the_security_headers(world: World) -> None:
+    """The 101 Switching Protocols answer has the same headers as every other response."""
+    host = f"{world.client.host}:{world.client.port}"
+    status, headers = await raw_request(
+        world.client.host, world.client.port, upgrade_request(BASE + "/ws", host, world.origin)
+    )
+    assert status.startswith("HTTP/1.1 101")
+    check_security_headers(headers)
+
+
+async def test_no_response_names_the_server_software(world: World) -> None:
+    """The Server header is empty: nothing says aiohttp or Python."""
+    for path in (BASE + "/", "/nothing"):
+        status, headers = await raw_request(
+            world.client.host,
+            world.client.port,
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(),
+        )
+        assert status.split()[1] in {"200", "404"}
+        assert headers.get("Server", "") == ""
+        assert "aiohttp" not in str(headers).lower()
+        assert "python" not in str(headers).lower()
+
+
+# --- one identical 404 ----------------------------------------------------------------------
+
+
+async def fingerprint(response: aiohttp.ClientResponse) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "date"]
+    return response.status, await response.read(), headers
+
+
+async def test_hidden_and_missing_things_get_one_identical_404(world: World) -> None:
+    """Outside the base path, unknown inside it, wrong method, /ws without upgrade, foreign Origin:
+    the same status, body and headers, so probing cannot find the door."""
+    client = world.client
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+    }
+    probes = [
+        ("GET", "/", {}),
+        ("GET", "/favicon.ico", {}),
+        ("GET", "/s3cretPat/", {}),
+        ("GET", "/S3CRETPATH/", {}),
+        ("GET", BASE + "x/", {}),
+        ("GET", BASE + "/nope", {}),
+        ("GET", BASE + "/index.html", {}),
+        ("GET", BASE + "/static/", {}),
+        ("GET", BASE + "/static/unknown.js", {}),
+        ("GET", BASE + "/static/index.html", {}),
+        ("POST", BASE + "/", {}),
+        ("PUT", BASE + "/static/" + an_asset(), {}),
+        ("DELETE", "/elsewhere", {}),
+        ("GET", BASE + "/ws", {}),
+        ("GET", BASE + "/ws", {**upgrade, "Origin": "https://evil.example"}),
+        ("GET", BASE + "/ws", {**upgrade, "Origin": "null"}),
+        ("GET", BASE + "/ws", {**upgrade, "Origin": f"http://{client.host}:1"}),
+    ]
+    seen = set()
+    for method, path, headers in probes:
+        response = await client.request(method, path, headers=headers, allow_redirects=False)
+        status, body, kept = await fingerprint(response)
+        assert status == 404, (method, path, status)
+        seen.add((status, body, tuple(kept)))
+    assert len(seen) == 1, seen
+
+
+async def test_page_is_served_at_the_base_path(world: World) -> None:
+    """base_path + "/" is the page: 200, text/html, the packaged index.html, never cached."""
+    response = await world.client.get(BASE + "/", headers={"Accept-Encoding": "identity"})
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    assert response.charset == "utf-8"
+    assert await response.read() == static_files()["index.html"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_base_path_without_slash_redirects_permanently(world: World) -> None:
+    """base_path without the trailing slash answers 308 to base_path + "/"."""
+    response = await world.client.get(BASE, allow_redirects=False)
+    assert response.status == 308
+    assert response.headers["Location"] == BASE + "/"
+
+
+async def test_server_at_the_root_serves_page_and_socket(aiohttp_client: AiohttpClient) -> None:
+    """With base_path "/", the page is at / and the socket at /ws."""
+    world = await start(aiohttp_client, base_path="/")
+    response = await world.client.get("/")
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    ws = await world.client.ws_connect("/ws")
+    assert (await receive(ws))["type"] == "welcome"
+    await ws.close()
+
+
+# --- assets ---------------------------------------------------------------------------------
+
+
+async def test_assets_are_gzipped_when_asked(world: World) -> None:
+    """Accept-Encoding: gzip gets the file gzipped; identity gets it as is; both vary on it."""
+    name = an_asset()
+    path = f"{BASE}/static/{name}"
+    zipped = await world.client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.status == 200
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(await zipped.read()) == static_files()[name]
+
+    for refusal in ("identity", "gzip;q=0, deflate"):
+        plain = await world.client.get(path, headers={"Accept-Encoding": refusal})
+        assert "Content-Encoding" not in plain.headers
+        assert await plain.read() == static_files()[name]
+
+
+async def test_assets_have_their_content_types(world: World) -> None:
+    """Scripts and styles are served with the types browsers require under nosniff."""
+    kinds = {".js": "javascript", ".css": "text/css", ".html": "text/html"}
+    for name in static_files():
+        if name == "index.html" or name.startswith("."):
+            continue
+        response = await world.client.get(f"{BASE}/static/{name}")
+        assert response.status == 200, name
+        suffix = Path(name).suffix
+        if suffix in kinds:
+            assert kinds[suffix] in response.content_type, (name, response.content_type)
+
+
+async def test_assets_answer_304_to_their_etag(world: World) -> None:
+    """An asset's ETag in If-None-Match gets 304 with no body; another ETag gets the file."""
+    path = f"{BASE}/static/{an_asset()}"
+    first = await world.client.get(path)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = await world.client.get(path, headers={"If-None-Match": etag})
+    assert again.status == 304
+    assert await again.read() == b""
+    assert again.headers["ETag"] == etag
+    other = await world.client.get(path, headers={"If-None-Match": '"stale"'})
+    assert other.status == 200
+
+
+async def test_plain_http_has_no_hsts(world: World) -> None:
+    """Strict-Transport-Security is never sent over plain HTTP."""
+    response = await world.client.get(BASE + "/")
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, made here so the test needs nothing else."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+async def tls_server(tmp_path: Path) -> AsyncIterator[str]:
+    """The app behind a real TLS listener with a self-signed certificate; yields its base URL."""
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    current = make_settings()
+    runner, _site = web.make_runner(Hub(current), current)
+    await runner.setup()
+    site = aioweb.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"https://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_https_responses_carry_hsts(tls_server: str) -> None:
+    """Over TLS every response, the 404 too, asks browsers to stay on HTTPS."""
+    async with aiohttp.ClientSession() as session:
+        for path in (BASE + "/", "/nothing"):
+            async with session.get(tls_server + path, ssl=False) as response:
+                assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# --- the WebSocket --------------------------------------------------------------------------
+
+
+async def test_welcome_arrives_first(world: World) -> None:
+    """The first frame on a new socket is welcome, with the deployment salt and the frame limit."""
+    ws = await world.client.ws_connect(BASE + "/ws", origin=world.origin)
+    first = await receive(ws)
+    assert first == {
+        "type": "welcome",
+        "protocol": 1,
+        "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        "iterations": 600_000,
+        "max_frame": protocol.MAX_FRAME,
+    }
+    await ws.close()
+
+
+async def test_two_clients_relay_an_envelope(world: World) -> None:
+    """Two sockets join one room; an envelope from one reaches the other stamped with its sender."""
+    ada, ada_id = await joined(world, LOUNGE)
+    grace, grace_id = await joined(world, LOUNGE)
+    assert await receive(ada) == {"type": "peer-joined", "peer": grace_id}
+    await send(grace, {"type": "signal", "to": ada_id, "seq": 1, "iv": IV, "ct": CT})
+    assert await receive(ada) == {"type": "signal", "from": grace_id, "seq": 1, "iv": IV, "ct": CT}
+    await grace.close()
+    assert await receive(ada) == {"type": "peer-left", "peer": grace_id}
+    await ada.close()
+
+
+async def test_every_error_is_answered_and_the_socket_stays_usable(world: World) -> None:
+    """Each error code comes back over a real socket, and a ping right after still gets its pong."""
+    ws = await world.ws()
+    # Fill the small room so that joining it is refused.
+    others = [(await joined(world, TINY))[0] for _ in range(2)]
+    wrong = {"type": "join", "room": locator("not the passphrase")}
+    steps: list[tuple[str | bytes | dict[str, Any], str | None]] = [
+        ("garbage", "not-json"),
+        ('[{"type": "ping", "id": 1}]', "not-json"),
+        (b'{"type": "ping", "id": 1}', "not-json"),
+        ({"type": "shout"}, "unknown-type"),
+        ({"type": "ping", "id": "one"}, "bad-field"),
+        (
+            '{"type": "ping", "id": 1, "pad": "' + "x" * (protocol.MAX_FRAME + 10) + '"}',
+            "too-large",
+        ),
+        ({"type": "signal", "to": "AAAAAAAA", "seq": 1, "iv": IV, "ct": CT}, "not-joined"),
+        ({"type": "leave"}, "not-joined"),
+        (wrong, "no-such-room"),
+        ({"type": "join", "room": locator(TINY)}, "room-full"),
+        ({"type": "join", "room": locator(LOUNGE)}, None),
+        ({"type": "join", "room": locator(LOUNGE)}, "already-joined"),
+        ({"type": "signal", "to": "ZZZZZZZZ", "seq": 1, "iv": IV, "ct": CT}, "no-such-peer"),
+    ]
+    seen = set()
+    for ping_id, (frame, code) in enumerate(steps):
+        if isinstance(frame, bytes):
+            await ws.send_bytes(frame)
+        elif isinstance(frame, str):
+            await ws.send_str(frame)
+        else:
+            await send(ws, frame)
+        reply = await receive(ws)
+        if code is None:
+            assert reply["type"] == "joined"
+        else:
+            assert (reply["type"], reply["code"]) == ("error", code), reply
+            seen.add(code)
+        await send(ws, {"type": "ping", "id": ping_id})
+        assert await receive(ws) == {"type": "pong", "id": ping_id}
+
+    # locked-out: the guard already holds one failure from this test; make it ten.
+    for _ in range(JoinGuard.LOCK_AFTER - 1):
+        world.hub.guard.failed("127.0.0.1", world.clock())
+    await send(ws, {"type": "leave"})
+    assert await receive(ws) == {"type": "left"}
+    await send(ws, {"type": "join", "room": locator(LOUNGE)})
+    reply = await receive(ws)
+    assert (reply["type"], reply["code"]) == ("error", "locked-out")
+    seen.add("locked-out")
+    await send(ws, {"type": "ping", "id": 100})
+    assert await receive(ws) == {"type": "pong", "id": 100}
+
+    # rate-limited: the hub's clock is frozen, so the bucket does not refill by itself.
+    budget = int(MESSAGE_BURST) - (2 * len(steps) + 3)  # frames sent on this socket so far
+    for n in range(budget + 5):
+        await send(ws, {"type": "ping", "id": n})
+    pongs = [await receive(ws) for _ in range(budget)]
+    assert [p["id"] for p in pongs] == list(range(budget))
+    reply = await receive(ws)
+    assert (reply["type"], reply["code"]) == ("error", "rate-limited")
+    seen.add("rate-limited")
+    world.clock.advance(1.0)
+    await send(ws, {"type": "ping", "id": 101})
+    assert await receive(ws) == {"type": "pong", "id": 101}
+
+    assert seen == {code.value for code in protocol.ErrorCode}
+    assert not ws.closed
+    await ws.close()
+    for other in others:
+        await other.close()
+
+
+async def test_frame_under_twice_max_frame_is_too_large_and_the_socket_stays(world: World) -> None:
+    """A frame between MAX_FRAME and 2 x MAX_FRAME bytes is dropped with too-large, nothing more."""
+    ws = await world.ws()
+    await ws.send_str("x" * (2 * protocol.MAX_FRAME - 100))
+    reply = await receive(ws)
+    assert (reply["type"], reply["code"]) == ("error", "too-large")
+    await send(ws, {"type": "ping", "id": 1})
+    assert await receive(ws) == {"type": "pong", "id": 1}
+    await ws.close()
+
+
+async def test_multibyte_frame_over_max_frame_bytes_is_too_large(world: World) -> None:
+    """The limit counts bytes on the wire, not characters: 40,000 x "é" is too large."""
+    ws = await world.ws()
+    await ws.send_str('{"type": "ping", "id": 1, "pad": "' + "é" * 40_000 + '"}')
+    reply = await receive(ws)
+    assert (reply["type"], reply["code"]) == ("error", "too-large")
+    await ws.close()
+
+
+async def test_frame_over_twice_max_frame_closes_with_1009(world: World) -> None:
+    """A frame over 2 x MAX_FRAME bytes: the server closes with 1009; the room hears peer-left."""
+    ada, _ = await joined(world, LOUNGE)
+    grace, grace_id = await joined(world, LOUNGE)
+    await receive(ada)  # peer-joined
+    await grace.send_str("x" * (2 * protocol.MAX_FRAME + 1))
+    closing = await grace.receive(timeout=TIMEOUT)
+    assert closing.type is WSMsgType.CLOSE
+    assert closing.data == 1009
+    assert await receive(ada) == {"type": "peer-left", "peer": grace_id}
+    await ada.close()
+
+
+async def test_same_origin_websocket_is_accepted(world: World) -> None:
+    """A browser on the page's own origin may open the socket."""
+    ws = await world.ws(origin=world.origin)
+    await send(ws, {"type": "ping", "id": 3})
+    assert await receive(ws) == {"type": "pong", "id": 3}
+    await ws.close()
+
+
+async def test_wrong_passphrase_answer_is_held_back_after_three_failures(world: World) -> None:
+    """The 4th wrong passphrase from an address is answered no sooner than 0.25 s later."""
+    for _ in range(JoinGuard.SLOW_AFTER):
+        world.hub.guard.failed("127.0.0.1", world.clock())
+    ws = await world.ws()
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    await send(ws, {"type": "join", "room": locator("wrong")})
+    reply = await receive(ws)
+    assert reply["code"] == "no-such-room"
+    assert loop.time() - sent >= 0.2  # held back 0.25 s; a margin for timer granularity
+    await ws.close()
+
+
+# --- client addresses -----------------------------------------------------------------------
+
+
+async def address_seen(world: World, headers: Any) -> str:
+    """Where the hub thinks a socket comes from: the address its failed join is recorded under."""
+    ws = await world.ws(headers=headers)
+    await send(ws, {"type": "join", "room": locator("wrong")})
+    assert (await receive(ws))["code"] == "no-such-room"
+    await ws.close()
+    return world.hub.guard.audit[-1].address
+
+
+async def test_forwarded_for_is_ignored_without_trusted_proxies(world: World) -> None:
+    """Without trusted_proxies, X-Forwarded-For cannot make a client look like someone else."""
+    assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "127.0.0.1"
+
+
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """A proxy list that does not include the connecting address changes nothing."""
+    trusted = (ipaddress.ip_network("10.0.0.0/8"),)
+    world = await start(aiohttp_client, trusted_proxies=trusted)
+    assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        (["203.0.113.5"], "203.0.113.5"),
+        (["6.6.6.6, 203.0.113.5"], "203.0.113.5"),
+        (["203.0.113.5, 10.1.2.3"], "203.0.113.5"),
+        (["6.6.6.6", "203.0.113.5"], "203.0.113.5"),
+        (["10.1.2.3, 127.0.0.1"], "127.0.0.1"),
+        ([], "127.0.0.1"),
+    ],
+    ids=[
+        "one hop",
+        "forged hop first",
+        "through inner proxy",
+        "two header lines",
+        "all trusted",
+        "none",
+    ],
+)
+async def test_forwarded_for_names_the_first_untrusted_hop_behind_trusted_proxies(
+    aiohttp_client: AiohttpClient, forwarded: list[str], expected: str
+) -> None:
+    """Behind trusted proxies the client is the right-most hop that is not one of them."""
+    trusted = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"))
+    world = await start(aiohttp_client, trusted_proxies=trusted)
+    headers: CIMultiDict[str] = CIMultiDict(("X-Forwarded-For", value) for value in forwarded)
+    assert await address_seen(world, headers) == expected
+
+
+async def test_reloaded_trusted_proxies_apply_to_new_sockets(world: World) -> None:
+    """hub.apply() with trusted_proxies makes the next socket's X-Forwarded-For count."""
+    assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "127.0.0.1"
+    trusted = (ipaddress.ip_network("127.0.0.0/8"),)
+    world.hub.apply(replace(world.settings, trusted_proxies=trusted))
+    assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "203.0.113.5"
+
+
+# --- access log and shutdown ----------------------------------------------------------------
+
+
+class Collect(logging.Handler):
+    """Log lines as they are emitted, with a way to await a number of them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self.changed.set()
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(TIMEOUT):
+            while len(self.lines) < count:
+                self.changed.clear()
+                await self.changed.wait()
+
+
+@pytest.fixture
+async def logged_server(
+    caplog: pytest.LogCaptureFixture,
+) -> AsyncIterator[tuple[str, Collect, Collect]]:
+    """The app on a real port as the server runs it; yields URL, access log and error log."""
+    caplog.set_level(logging.INFO, logger="aiohttp")
+    access, errors = Collect(), Collect()
+    logging.getLogger("aiohttp.access").addHandler(access)
+    logging.getLogger("aiohttp.server").addHandler(errors)
+    current = make_settings()
+    runner, _site = web.make_runner(Hub(current), current)
+    await runner.setup()
+    await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}", access, errors
+    finally:
+        await runner.cleanup()
+        logging.getLogger("aiohttp.access").removeHandler(access)
+        logging.getLogger("aiohttp.server").removeHandler(errors)
+
+
+async def test_access_log_never_holds_the_base_path(
+    logged_server: tuple[str, Collect, Collect],
+) -> None:
+    """Page, asset, 404, redirect, socket and a malformed request all log without the secret."""
+    url, log, errors = logged_server
+    secret_referer = {"Referer": f"{url}{BASE}/", "User-Agent": f"agent {SECRET}"}
+    async with aiohttp.ClientSession() as session:
+        for path in (BASE + "/", f"{BASE}/static/{an_asset()}", BASE + "/nope", BASE, "/other"):
+            async with session.get(url + path, headers=secret_referer, allow_redirects=False):
+                pass
+        async with session.ws_connect(url + BASE + "/ws") as ws:
+            await ws.receive(timeout=TIMEOUT)
+    host, port = url.removeprefix("http://").split(":")
+    status, _ = await raw_request(
+        host, int(port), f"GET {BASE}/\x01 HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1")
+    )
+    assert " 400 " in status
+    await log.wait_for(7)
+    await errors.wait_for(1)
+    assert len(log.lines) == 7
+    for line in log.lines + errors.lines:
+        assert SECRET not in line, line
+    assert any('"GET /…/" 200' in line for line in log.lines), log.lines
+    assert any('"GET /…/nope" 404' in line for line in log.lines), log.lines
+    assert any('"GET /other" 404' in line for line in log.lines), log.lines
+    assert any(" 400 " in line for line in log.lines), log.lines
+    assert any("/…" in line for line in errors.lines), errors.lines
+
+
+async def test_shutdown_closes_every_socket_with_1001(aiohttp_client: AiohttpClient) -> None:
+    """Stopping the app closes each open socket with 1001 so clients know to reconnect."""
+    current = make_settings()
+    app, site = web.build_app(Hub(current), current)
+    runner = aioweb.AppRunner(app)
+    await runner.setup()
+    await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}{BASE}/ws"
+    async with aiohttp.ClientSession() as session:
+        sockets = [await session.ws_connect(url) for _ in range(3)]
+        for ws in sockets:
+            await ws.receive(timeout=TIMEOUT)
+        assert len(site.sockets) == 3
+        stopping = asyncio.create_task(runner.cleanup())
+        for ws in sockets:
+            message = await ws.receive(timeout=TIMEOUT)
+            assert message.type is WSMsgType.CLOSE
+            assert message.data == web.CLOSE_GOING_AWAY == 1001
+        await asyncio.wait_for(stopping, TIMEOUT)
+    assert site.sockets == {}
