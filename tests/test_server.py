@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -171,3 +173,22 @@ async def test_sigterm_closes_every_socket_with_1001_and_exits_0(
         assert message.type is WSMsgType.CLOSE, message
         assert message.data == 1001
     assert server.process.wait(TIMEOUT) == 0
+
+
+async def test_first_serve_writes_a_config_and_prints_a_working_join_link(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """`parlour serve` with no file: writes one, listens on 127.0.0.1:8080, prints the way in."""
+    config = tmp_path / "parlour.toml"
+    with ParlourProcess.start(config) as running:
+        assert running.url.startswith("http://127.0.0.1:8080/")
+        passphrase = running.stdout.expect(r'Room "lounge" passphrase: (.+)$').group(1)
+        link = running.stdout.expect(r"Join link .*: (\S+)$").group(1)
+        assert link == running.url + "#" + quote(passphrase, safe="")
+        assert config.stat().st_mode & 0o777 == 0o600
+        salt = keys.unb64url(tomllib.loads(config.read_text())["secrets"]["salt"])
+        locator = keys.b64url(keys.room_keys(passphrase, salt).locator)
+        async with session.ws_connect(running.ws_url) as ws:
+            await receive(ws)  # welcome
+            await ws.send_json({"type": "join", "room": locator})
+            assert (await receive(ws))["type"] == "joined"
