@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from parlour import keys
-from parlour.settings import DEFAULT_MAX_MEMBERS, IpNetwork, Room, Settings, Tls, TlsMode
+from parlour.settings import (
+    DEFAULT_MAX_MEMBERS,
+    DEFAULT_UPLOAD_KBPS,
+    IpNetwork,
+    Room,
+    Settings,
+    Tls,
+    TlsMode,
+)
 
 T = TypeVar("T")
 
@@ -173,6 +181,20 @@ def _proxies(value: object) -> tuple[IpNetwork, ...]:
         except (Invalid, ValueError):
             raise Invalid(f"{show(entry)} is not an IP address or network") from None
     return tuple(networks)
+
+
+_STUN_URL = re.compile(
+    r"stuns?:[A-Za-z0-9.-]+(:[0-9]{1,5})?|stuns?:\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+def _stun_urls(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise Invalid()
+    for entry in value:
+        if not isinstance(entry, str) or not _STUN_URL.fullmatch(entry):
+            raise Invalid(f'{show(entry)} is not a STUN URL like "stun:stun.example.org:3478"')
+    return tuple(value)
 
 
 def _tls_mode(value: object) -> TlsMode:
@@ -336,6 +358,23 @@ ROOM_MAX_MEMBERS = KeySpec(
     example="4",
 )
 
+UPLOAD_KBPS = KeySpec(
+    name="call.upload_kbps",
+    expects="a whole number from 300 to 100000",
+    convert=_whole(300, 100_000),
+    default=DEFAULT_UPLOAD_KBPS,
+    doc="Upload budget of each person in kbit/s, shared among everyone they send to",
+    example="2500",
+)
+STUN_SERVERS: KeySpec[tuple[str, ...]] = KeySpec(
+    name="call.stun_servers",
+    expects='a list of STUN URLs like ["stun:stun.example.org:3478"]',
+    convert=_stun_urls,
+    default=(),
+    doc="STUN servers browsers may ask for their public address; none unless listed",
+    example="[]",
+)
+
 KEYS: tuple[KeySpec[Any], ...] = (
     HOST,
     PORT,
@@ -348,10 +387,12 @@ KEYS: tuple[KeySpec[Any], ...] = (
     KEY,
     SALT,
     ADMIN_PATH,
+    UPLOAD_KBPS,
+    STUN_SERVERS,
     VERIFIER,
     ROOM_MAX_MEMBERS,
 )
-SECTIONS = ("server", "tls", "secrets", "rooms")
+SECTIONS = ("server", "tls", "secrets", "call", "rooms")
 _HEADER = re.compile(r"\[\[?\s*([^\]]*?)\s*\]\]?")  # [table] or [[array]]
 
 
@@ -447,9 +488,10 @@ class _Reader:
 
     def settings(self, data: Mapping[str, object]) -> Settings:
         self.unknown(data, "", set(SECTIONS))
-        server, tls, secrets = (self.table(data, name) for name in ("server", "tls", "secrets"))
-        for name, table in (("server", server), ("tls", tls), ("secrets", secrets)):
+        tables = {name: self.table(data, name) for name in ("server", "tls", "secrets", "call")}
+        for name, table in tables.items():
             self.unknown(table, name, {s.leaf for s in KEYS if s.section == name})
+        server, tls, secrets, call = tables.values()
         max_members = self.value(server, MAX_MEMBERS)
         return Settings(
             source=self.path.resolve(),
@@ -463,6 +505,8 @@ class _Reader:
             open_rooms=self.value(server, OPEN_ROOMS),
             max_members=max_members,
             rooms=self.rooms(self.table(data, "rooms"), max_members),
+            upload_kbps=self.value(call, UPLOAD_KBPS),
+            stun_servers=self.value(call, STUN_SERVERS),
         )
 
     def tls(self, table: Mapping[str, object]) -> Tls:

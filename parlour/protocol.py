@@ -101,10 +101,16 @@ class Welcome(_Message, tag="welcome"):
     max_frame: int
 
 
+class IceServer(msgspec.Struct, forbid_unknown_fields=True):
+    urls: list[str]
+
+
 class Joined(_Message, tag="joined"):
     id: str
     peers: list[str]
     capacity: int
+    ice_servers: list[IceServer]
+    upload_kbps: int
 
 
 class PeerJoined(_Message, tag="peer-joined"):

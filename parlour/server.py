@@ -37,20 +37,20 @@ def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int
 async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
     hub = Hub(settings)
     runner, site = make_runner(hub, settings)
-    await runner.setup()
-    files = tls.certificate_files(settings)
-    ssl_context = tls.ssl_context(files) if files else None
-    listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
-    await listener.start()
-    port = _bound_port(runner) or settings.port
-    _announce(settings, port, files, first_room)
-
+    # Handlers first: whoever reads the announcement may signal at once, and SIGHUP's
+    # default action would end the process.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, _reload, hub)
+    await runner.setup()
     try:
+        files = tls.certificate_files(settings)
+        ssl_context = tls.ssl_context(files) if files else None
+        listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
+        await listener.start()
+        _announce(settings, _bound_port(runner) or settings.port, files, first_room)
         await stop.wait()
     finally:
         log.info("shutting down: closing %d connections", len(site.sockets))

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from parlour.keys import normalize_passphrase
 
 DEFAULT_MAX_MEMBERS = 8
+DEFAULT_UPLOAD_KBPS = 2500
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,6 +51,8 @@ class Settings:
     open_rooms: bool = False
     max_members: int = DEFAULT_MAX_MEMBERS
     rooms: tuple[Room, ...] = ()
+    upload_kbps: int = DEFAULT_UPLOAD_KBPS
+    stun_servers: tuple[str, ...] = ()
 
     def prefix(self) -> str:
         """base_path with no trailing slash ("" when the server lives at the root)."""

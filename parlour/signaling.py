@@ -90,6 +90,8 @@ class Hub:
             iterations=keys.KDF_ITERATIONS,
             max_frame=protocol.MAX_FRAME,
         )
+        stun = list(settings.stun_servers)
+        self._ice_servers = [protocol.IceServer(urls=stun)] if stun else []
 
     def connect(self, address: str) -> tuple[Conn, list[Delivery]]:
         conn = Conn(address, self._clock())
@@ -152,7 +154,11 @@ class Hub:
         conn.peer, conn.space = peer, space
         announce = protocol.PeerJoined(peer=peer)
         joined = protocol.Joined(
-            id=peer, peers=[o.peer for o in others if o.peer], capacity=space.capacity
+            id=peer,
+            peers=[o.peer for o in others if o.peer],
+            capacity=space.capacity,
+            ice_servers=self._ice_servers,
+            upload_kbps=self.settings.upload_kbps,
         )
         return [Delivery(conn, joined), *(Delivery(o, announce) for o in others)]
 

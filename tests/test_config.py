@@ -370,7 +370,8 @@ def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 def test_keys_are_described_once_each() -> None:
     names = [spec.name for spec in config.KEYS]
     assert len(names) == len(set(names))
-    assert {spec.section for spec in config.KEYS} == {"server", "tls", "secrets", "rooms.NAME"}
+    sections = {spec.section for spec in config.KEYS}
+    assert sections == {"server", "tls", "secrets", "call", "rooms.NAME"}
     for spec in config.KEYS:
         assert spec.doc
         assert "\n" not in spec.doc
@@ -378,7 +379,7 @@ def test_keys_are_described_once_each() -> None:
 
 def test_docs_describe_every_key_and_no_other() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    documented = set(re.findall(r"`((?:server|tls|secrets|rooms)\.[^`\s]*)`", text))
+    documented = set(re.findall(r"`((?:server|tls|secrets|call|rooms)\.[^`\s]*)`", text))
     assert {spec.name for spec in config.KEYS} == documented
 
 
@@ -386,3 +387,38 @@ def test_docs_example_file_is_valid(tmp_path: Path) -> None:
     example = re.search(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
     assert example is not None
     assert config.check(write(tmp_path, example.group(1))) == []
+
+
+def with_call(lines: str) -> str:
+    return VALID + "\n[call]\n" + lines + "\n"
+
+
+def test_call_keys_default_to_no_stun_and_a_home_line_budget(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, VALID))
+    assert settings.stun_servers == ()
+    assert settings.upload_kbps == 2500
+
+
+def test_call_keys_are_read(tmp_path: Path) -> None:
+    text = with_call(
+        'upload_kbps = 900\nstun_servers = ["stun:stun.example.org:3478", "stun:[::1]"]'
+    )
+    settings = config.load(write(tmp_path, text))
+    assert settings.upload_kbps == 900
+    assert settings.stun_servers == ("stun:stun.example.org:3478", "stun:[::1]")
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("upload_kbps = 100", "call.upload_kbps"),
+        ("upload_kbps = true", "call.upload_kbps"),
+        ('stun_servers = ["https://stun.example.org"]', "call.stun_servers"),
+        ('stun_servers = ["turn:relay.example.org"]', "call.stun_servers"),
+        ('stun_servers = "stun:stun.example.org"', "call.stun_servers"),
+    ],
+)
+def test_bad_call_keys_are_refused(tmp_path: Path, line: str, key: str) -> None:
+    problem = only_problem(tmp_path, with_call(line))
+    assert problem.key == key
+    assert problem.line == VALID.count("\n") + 3

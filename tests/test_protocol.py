@@ -228,7 +228,13 @@ def test_every_error_code_has_human_text() -> None:
     "message",
     [
         protocol.Welcome(protocol=1, salt="AAEC", iterations=600_000, max_frame=65_536),
-        protocol.Joined(id="AAAAAAAA", peers=["BBBBBBBB"], capacity=8),
+        protocol.Joined(
+        id="AAAAAAAA",
+        peers=["BBBBBBBB"],
+        capacity=8,
+        ice_servers=[protocol.IceServer(urls=["stun:stun.example.org:3478"])],
+        upload_kbps=2500,
+    ),
         protocol.PeerJoined(peer="AAAAAAAA"),
         protocol.PeerLeft(peer="AAAAAAAA"),
         protocol.Relayed(sender="AAAAAAAA", seq=1, iv=IV, ct=CT),

@@ -142,7 +142,14 @@ def test_join_answers_joined_and_announces_the_newcomer(net: Net) -> None:
     net.send(grace, join(LOUNGE))
     joined = net.one(grace)
     grace_id = joined["id"]
-    assert joined == {"type": "joined", "id": grace_id, "peers": [ada_id], "capacity": 8}
+    assert joined == {
+        "type": "joined",
+        "id": grace_id,
+        "peers": [ada_id],
+        "capacity": 8,
+        "ice_servers": [],
+        "upload_kbps": 2500,
+    }
     assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
 
     alan = net.connect()
@@ -576,3 +583,15 @@ def test_settings_are_frozen() -> None:
     """Settings cannot be changed in place, only replaced: a reload is an explicit apply()."""
     with pytest.raises(dataclasses.FrozenInstanceError):
         configured().open_rooms = True  # type: ignore[misc]
+
+
+def test_joined_carries_the_configured_stun_servers_and_upload_budget(clock: FakeClock) -> None:
+    """Members learn the operator's STUN servers and upload budget; no STUN unless listed."""
+    stun = ("stun:stun.example.org:3478", "stun:[::1]:3478")
+    net = Net(Hub(configured(stun_servers=stun, upload_kbps=900), clock=clock))
+    ada = net.connect()
+    net.take(ada)
+    net.send(ada, join(LOUNGE))
+    joined = net.one(ada)
+    assert joined["ice_servers"] == [{"urls": list(stun)}]
+    assert joined["upload_kbps"] == 900
