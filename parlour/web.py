@@ -51,7 +51,7 @@ CSP: Final = "; ".join(
 PERMISSIONS: Final = (
     "camera=(self), microphone=(self), display-capture=(self), "
     "fullscreen=(self), autoplay=(self), geolocation=(), payment=(), usb=(), serial=(), "
-    "bluetooth=(), midi=()"
+    "midi=()"
 )
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": CSP,

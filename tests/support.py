@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -34,14 +35,20 @@ def write_config(
     open_rooms: bool = False,
     salt: bytes | None = None,
     base_path: str | None = None,
+    port: int = 0,
+    call: dict[str, int | list[str]] | None = None,
 ) -> Path:
-    """A parlour.toml on port 0 (any free port) with rooms given as name -> (passphrase, size)."""
+    """A parlour.toml with rooms given as name -> (passphrase, size).
+
+    Port 0 lets the server pick a free port; a test that restarts the server passes a concrete
+    one so that browsers find it again. `call` becomes the [call] table (upload_kbps, ...).
+    """
     salt = salt or keys.generate_salt()
     base_path = base_path or "/" + keys.generate_path_secret()
     lines = [
         "[server]",
         'host = "127.0.0.1"',
-        "port = 0",
+        f"port = {port}",
         f'base_path = "{base_path}"',
         f"open_rooms = {'true' if open_rooms else 'false'}",
         "",
@@ -49,6 +56,9 @@ def write_config(
         f'salt = "{keys.b64url(salt)}"',
         f'admin_path = "{keys.generate_path_secret()}"',
     ]
+    if call:
+        # JSON writes integers and lists of strings exactly as TOML does.
+        lines += ["", "[call]", *(f"{key} = {json.dumps(value)}" for key, value in call.items())]
     for name, (passphrase, size) in rooms.items():
         verifier = room_keys(passphrase, salt).verifier
         lines += ["", f"[rooms.{name}]", f'verifier = "{keys.b64url(verifier)}"']

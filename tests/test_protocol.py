@@ -13,7 +13,7 @@ from parlour.protocol import ErrorCode
 
 LOCATOR = "r3hxFM3oFkt-fr58do6GqM-8lJtuMvHfvin89LxMAPU"
 IV = "ZGVmZ2hpamtsbW5v"
-CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
 SIGNAL: dict[str, Any] = {"type": "signal", "to": "BBBBBBBB", "seq": 1, "iv": IV, "ct": CT}
 
 
@@ -229,12 +229,12 @@ def test_every_error_code_has_human_text() -> None:
     [
         protocol.Welcome(protocol=1, salt="AAEC", iterations=600_000, max_frame=65_536),
         protocol.Joined(
-        id="AAAAAAAA",
-        peers=["BBBBBBBB"],
-        capacity=8,
-        ice_servers=[protocol.IceServer(urls=["stun:stun.example.org:3478"])],
-        upload_kbps=2500,
-    ),
+            id="AAAAAAAA",
+            peers=["BBBBBBBB"],
+            capacity=8,
+            ice_servers=[protocol.IceServer(urls=["stun:stun.example.org:3478"])],
+            upload_kbps=2500,
+        ),
         protocol.PeerJoined(peer="AAAAAAAA"),
         protocol.PeerLeft(peer="AAAAAAAA"),
         protocol.Relayed(sender="AAAAAAAA", seq=1, iv=IV, ct=CT),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -206,3 +208,45 @@ def test_welcome_example_states_the_servers_constants() -> None:
     assert decoded.protocol == protocol.PROTOCOL_VERSION
     assert decoded.iterations == keys.KDF_ITERATIONS
     assert decoded.max_frame == protocol.MAX_FRAME
+
+
+SIGNALING_JS = Path(__file__).parents[1] / "parlour" / "static" / "signaling.js"
+
+
+def client_sealed_kinds() -> dict[str, list[str]]:
+    """SEALED_KINDS in the browser client: each kind with the fields its check demands."""
+    source = SIGNALING_JS.read_text()
+    block = source[source.index("export const SEALED_KINDS") :]
+    block = block[: block.index("\n});")]
+    found = re.findall(
+        r"^  (\w+): \(/\*\* @type \{any\} \*/ m\) =>\s*hasExactly\(m, \[(.*?)\]\)",
+        block,
+        re.M | re.S,
+    )
+    return {kind: re.findall(r'"(\w+)"', fields) for kind, fields in found}
+
+
+def doc_sealed_kinds() -> dict[str, tuple[list[str], list[str]]]:
+    """Each sealed kind PROTOCOL.md describes: its field table and its JSON examples."""
+    top = sections(protocol_text(), 2)
+    kinds = {}
+    for heading, body in sections(top["Sealed messages"], 3).items():
+        rows = table_rows(body, ["field", "type", "meaning"])
+        examples = re.findall(r"^```json\n(.*?)^```$", body, re.S | re.M)
+        kinds[code_name(heading)] = ([code_name(row[0]) for row in rows], examples)
+    return kinds
+
+
+def test_sealed_kinds_match_the_browser_client() -> None:
+    """Every sealed kind and its fields are the same in PROTOCOL.md and signaling.js."""
+    documented = {kind: fields for kind, (fields, _) in doc_sealed_kinds().items()}
+    assert documented == client_sealed_kinds()
+
+
+def test_sealed_examples_have_exactly_the_documented_fields() -> None:
+    """Each sealed example is one JSON object of its kind with exactly the table's fields."""
+    for kind, (fields, examples) in doc_sealed_kinds().items():
+        assert len(examples) == 1, kind
+        example = json.loads(examples[0])
+        assert example["kind"] == kind
+        assert sorted(example) == sorted(["kind", *fields])

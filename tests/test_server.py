@@ -23,7 +23,7 @@ LOUNGE = "correct horse battery staple"
 STUDY = "purple monkey dishwasher tonight"
 TIMEOUT = 20.0
 IV = "ZGVmZ2hpamtsbW5v"
-CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
 
 
 def rewrite(server: ParlourProcess, rooms: dict[str, str], base_path: str = BASE) -> None:

@@ -23,7 +23,7 @@ TINY = "two is company"
 NOBODY = "a room nobody configured"
 
 IV = "ZGVmZ2hpamtsbW5v"
-CT = "m5eIpdXa4gnJwOaW0LSDbUVxgPW5JTLpiL_kaKIPpxiijFZ--GQaO2vOOxDN"
+CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
 
 
 def configured(**overrides: Any) -> Settings:

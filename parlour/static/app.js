@@ -1,76 +1,107 @@
 // @ts-check
 /**
- * The room page: join with a name and a passphrase (or a link carrying it after "#"), see who
- * is in the room, and talk through sealed messages. The call itself builds on this.
+ * The room page: the join form, then the call. This module only wires the pieces together:
+ * the engine (signaling.js, media.js, call.js) on one side, the page's parts on the other.
  */
 
-import { MAX_NAME, Signaling, SignalingError } from "./signaling.js";
+import { Call } from "./call.js";
+import { ChatPanel } from "./chatpanel.js";
+import { Controls } from "./controls.js";
+import { closable, SettingsDialog } from "./dialogs.js";
+import { LocalMedia } from "./media.js";
+import * as prefs from "./prefs.js";
+import { joinError, Prejoin } from "./prejoin.js";
+import { Signaling, SignalingError } from "./signaling.js";
+import { SpeakerPicker } from "./speaking.js";
+import { SELF, Stage } from "./stage.js";
 
-const NAME_KEY = "parlour.name";
+/** @typedef {import("./call.js").Participant} Participant */
+/** @typedef {import("./tiles.js").TileView} TileView */
 
-/** What a person should read for each reason a join can fail. */
-const JOIN_ERRORS = /** @type {Record<string, string>} */ ({
-  "no-such-room": "That passphrase does not open a room here. Check it and try again.",
-  "room-full": "The room is full. Try again when someone has left.",
-  "locked-out": "Too many wrong passphrases from your network. Wait a while, then try again.",
-  "rate-limited": "Too many attempts at once. Wait a moment, then try again.",
-  closed: "The connection to the server closed. Check your network and try again.",
-});
-
-const REJECTED = /** @type {Record<string, string>} */ ({
-  unopenable:
-    "A message that could not be opened was ignored. Someone may be tampering with the connection.",
-  replay: "A message that arrived twice was ignored. Someone may be replaying old messages.",
-  malformed: "A message that made no sense was ignored.",
+const CONNECTION = /** @type {Record<string, string>} */ ({
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  failed: "Could not connect",
 });
 
 /** @param {string} id */
-function element(id) {
+function byId(id) {
   const found = document.getElementById(id);
   if (!found) throw new Error(`page is missing #${id}`);
   return found;
 }
 
-/** @param {string} id */
-function input(id) {
-  return /** @type {HTMLInputElement} */ (element(id));
-}
-
 const ui = {
-  joinForm: /** @type {HTMLFormElement} */ (element("join-form")),
-  name: input("name"),
-  passphrase: input("passphrase"),
-  passphraseField: element("passphrase-field"),
-  linkNote: element("link-note"),
-  join: /** @type {HTMLButtonElement} */ (element("join")),
-  joinStatus: element("join-status"),
-  joinError: element("join-error"),
-  room: element("room"),
-  people: element("people"),
-  chatForm: /** @type {HTMLFormElement} */ (element("chat-form")),
-  chatText: input("chat-text"),
-  chatLog: element("chat-log"),
-  roomAlert: element("room-alert"),
-  leave: element("leave"),
+  call: byId("call"),
+  stage: byId("stage"),
+  banner: byId("reconnecting"),
+  alert: byId("call-alert"),
+  waiting: byId("waiting"),
+  copyStatus: byId("copy-status"),
+  shortcuts: /** @type {HTMLDialogElement} */ (byId("shortcuts")),
 };
 
-/** Display names by peer id; a peer stays "Someone joining…" until its hello opens. */
-/** @type {Map<string, string>} */
-const names = new Map();
-/** Peers we have sent our hello to, so a greeting is answered exactly once. */
-/** @type {Set<string>} */
-const greeted = new Set();
-/** @type {Signaling | null} */
-let signaling = null;
+const media = new LocalMedia();
+const stage = new Stage(ui.stage, byId("tiles"));
+const picker = new SpeakerPicker();
+const wide = matchMedia("(min-width: 60rem)");
 
-function linkPassphrase() {
-  const hash = location.hash.slice(1);
-  if (!hash) return "";
-  try {
-    return decodeURIComponent(hash);
-  } catch {
-    return hash;
-  }
+/** The call under way, if any. */
+/** @type {{signaling: Signaling, call: Call, name: string, passphrase: string} | null} */
+let session = null;
+const PENDING = "pending:"; // placeholder tiles; session ids are base64url, without ":"
+let pendingCount = 0;
+
+const prejoin = new Prejoin(media, (name, passphrase) => void join(name, passphrase));
+const settings = new SettingsDialog(/** @type {HTMLDialogElement} */ (byId("settings")), media, {
+  speaker: (id) => stage.setSink(id),
+  problem: tell,
+});
+closable(ui.shortcuts);
+
+const chat = new ChatPanel(
+  {
+    panel: byId("chat"),
+    log: byId("chat-log"),
+    form: /** @type {HTMLFormElement} */ (byId("chat-form")),
+    text: /** @type {HTMLInputElement} */ (byId("chat-text")),
+  },
+  (text) => {
+    if (!session || session.signaling.state !== "joined") return false;
+    void session.call.sendChat(text);
+    chat.add(`${session.name} (you)`, text, true);
+    return true;
+  },
+  (open, unread) => {
+    controls.chatState(open, unread);
+    stage.relayout();
+  },
+  () => {
+    // Over the stage (narrow screens) the panel closes; beside it, it stays and focus leaves.
+    if (!wide.matches) chat.show(false);
+    controls.chat.focus();
+  },
+);
+
+const controls = new Controls(byId("controls"), ui.call, media, {
+  settings: () => void settings.open(),
+  chat: (fromKey) => (fromKey && chat.open && !chat.focused ? chat.focus() : chat.show(!chat.open, true)),
+  shortcuts: () => ui.shortcuts.showModal(),
+  pinSpeaker: () => stage.pin(stage.pinned ? null : (stage.speaker ?? firstRemote())),
+  leave,
+  problem: tell,
+});
+
+/** Say something in the call that needs attention. @param {string} text */
+function tell(text) {
+  const line = ui.alert.querySelector("p");
+  if (line) line.textContent = text;
+  ui.alert.hidden = !text;
+}
+ui.alert.querySelector("[data-dismiss]")?.addEventListener("click", () => tell(""));
+
+function firstRemote() {
+  return [...stage.tiles.keys()].find((id) => id !== SELF) ?? null;
 }
 
 function socketUrl() {
@@ -80,144 +111,198 @@ function socketUrl() {
   return url.href;
 }
 
-function renderPeople() {
-  ui.people.replaceChildren();
-  if (!signaling?.id) return;
-  const me = document.createElement("li");
-  me.textContent = `${ui.name.value.trim()} (you)`;
-  me.className = "you";
-  ui.people.append(me);
-  for (const peer of signaling.peers) {
-    const item = document.createElement("li");
-    item.textContent = names.get(peer) ?? "Someone joining…";
-    ui.people.append(item);
-  }
-}
-
-/** @param {string} who @param {string} text */
-function addChat(who, text) {
-  const line = document.createElement("li");
-  const speaker = document.createElement("strong");
-  speaker.textContent = `${who}: `;
-  line.append(speaker, text);
-  ui.chatLog.append(line);
-  line.scrollIntoView({ block: "end" });
-}
-
-/** @param {string} peer */
-function greet(peer) {
-  if (!signaling || greeted.has(peer)) return;
-  greeted.add(peer);
-  void signaling.send(peer, { kind: "hello", name: ui.name.value.trim() });
-}
-
-/** @param {Signaling} s */
-function listen(s) {
-  s.addEventListener("peer-joined", () => renderPeople());
-  s.addEventListener("peer-left", (event) => {
-    const { peer } = /** @type {CustomEvent} */ (event).detail;
-    names.delete(peer);
-    greeted.delete(peer);
-    renderPeople();
-  });
-  s.addEventListener("message", (event) => {
-    const { from, message } = /** @type {CustomEvent} */ (event).detail;
-    if (message.kind === "hello") {
-      names.set(from, message.name);
-      greet(from);
-      renderPeople();
-    } else if (message.kind === "chat") {
-      addChat(names.get(from) ?? "Someone", message.text);
-    }
-  });
-  s.addEventListener("rejected", (event) => {
-    const { reason } = /** @type {CustomEvent} */ (event).detail;
-    ui.roomAlert.textContent = REJECTED[reason] ?? REJECTED.malformed;
-  });
-  s.addEventListener("closed", () => {
-    if (!ui.room.hidden) {
-      ui.roomAlert.textContent = "The connection to the server closed.";
-    }
-  });
-}
-
-async function join() {
-  const name = ui.name.value.trim();
-  const passphrase = ui.passphrase.value;
-  ui.joinError.textContent = "";
-  if (!name) {
-    ui.joinError.textContent = "Please type your name.";
-    ui.name.focus();
-    return;
-  }
-  if (!passphrase.trim()) {
-    ui.joinError.textContent = "Please type the passphrase.";
-    ui.passphrase.focus();
-    return;
-  }
-  localStorage.setItem(NAME_KEY, name);
-  ui.join.disabled = true;
+/** @param {string} name @param {string} passphrase */
+async function join(name, passphrase) {
+  const signaling = new Signaling(socketUrl());
+  let joined;
   try {
-    if (!signaling || signaling.state === "closed") {
-      ui.joinStatus.textContent = "Connecting…";
-      signaling = new Signaling(socketUrl());
-      listen(signaling);
-      await signaling.connect();
-    }
-    ui.joinStatus.textContent = "Opening the room…";
-    const joined = await signaling.join(passphrase);
-    for (const peer of joined.peers) greet(peer);
-    ui.joinForm.hidden = true;
-    ui.room.hidden = false;
-    renderPeople();
-    ui.chatText.focus();
+    prejoin.working("Connecting…");
+    await signaling.connect();
+    prejoin.working("Unlocking the room…");
+    joined = await signaling.join(passphrase);
   } catch (error) {
     const code = error instanceof SignalingError ? error.code : "closed";
-    ui.joinError.textContent = JOIN_ERRORS[code] ?? `The server refused: ${String(error)}`;
-  } finally {
-    ui.join.disabled = false;
-    ui.joinStatus.textContent = "";
+    prejoin.showError(joinError(code, error instanceof Error ? error.message : ""));
+    signaling.close();
+    return;
+  }
+  prejoin.working("");
+  const call = new Call({
+    signaling,
+    media,
+    name,
+    uploadKbps: joined.upload_kbps,
+    iceServers: joined.ice_servers,
+  });
+  session = { signaling, call, name, passphrase };
+  listen(signaling, call);
+  enter(name);
+  call.start();
+  syncPending();
+}
+
+/** @param {Signaling} signaling @param {Call} call */
+function listen(signaling, call) {
+  /** Why the server would not take the call back after a reconnect, if it said. */
+  let refusal = "";
+  /** @param {Event} event */
+  const who = (event) => /** @type {CustomEvent<{participant: Participant}>} */ (event).detail.participant;
+  call.addEventListener("participant-added", (event) => {
+    const placeholder = [...stage.tiles.keys()].find((id) => id.startsWith(PENDING));
+    if (placeholder) stage.rename(placeholder, who(event).id);
+    show(who(event));
+    syncPending();
+  });
+  call.addEventListener("participant-updated", (event) => show(who(event)));
+  call.addEventListener("participant-removed", (event) => {
+    stage.remove(who(event).id);
+    syncPending();
+  });
+  call.addEventListener("levels", highlightSpeaker);
+  call.addEventListener("chat", (event) => {
+    const { participant, text } = /** @type {CustomEvent<{participant: Participant, text: string}>} */ (event).detail;
+    chat.add(participant.name, text, false);
+  });
+  call.addEventListener("signaling", (event) => {
+    const { state } = /** @type {CustomEvent<{state: string}>} */ (event).detail;
+    ui.banner.textContent = state === "reconnecting" ? "Reconnecting to the server…" : "";
+    if (state === "closed" && session) {
+      tell(refusal || "The connection to the server was lost. Nobody new can join this call.");
+    }
+  });
+  call.addEventListener("warning", (event) => {
+    tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
+  });
+  for (const type of ["peer-joined", "peer-left", "joined"]) signaling.addEventListener(type, syncPending);
+  signaling.addEventListener("server-error", (event) => {
+    const { code, message, about } = /** @type {CustomEvent} */ (event).detail;
+    if (about !== "join") return;
+    refusal = `The server would not let this page back into the room. ${joinError(code, message)}`;
+    tell(refusal);
+  });
+}
+
+/**
+ * People the server says are in the room but who have not said hello yet get a tile saying
+ * so; the tile becomes theirs once they do.
+ */
+function syncPending() {
+  if (!session) return;
+  const { signaling, call } = session;
+  const want = Math.max(0, signaling.peers.size - call.participants.size);
+  const have = [...stage.tiles.keys()].filter((id) => id.startsWith(PENDING));
+  for (let i = have.length; i < want; i++) {
+    stage.add(`${PENDING}${++pendingCount}`).update({
+      name: "Someone joining…",
+      stream: null,
+      micOff: false,
+      cameraOff: false,
+      picture: false,
+      mirrored: false,
+      status: "",
+      quality: null,
+      safetyCode: null,
+      pending: true,
+    });
+  }
+  for (const id of have.slice(want)) stage.remove(id);
+  updateWaiting();
+}
+
+/** @param {string} name */
+function enter(name) {
+  prejoin.show(false);
+  ui.call.hidden = false;
+  controls.active = true;
+  stage.setSink(prefs.load("speaker") ?? "");
+  stage.add(SELF).update(selfView(name));
+  chat.show(wide.matches);
+  updateWaiting();
+  controls.mic.focus();
+}
+
+/** @param {string} name @returns {TileView} */
+function selfView(name) {
+  return {
+    name,
+    stream: media.stream,
+    micOff: media.micMuted || !media.hasMic,
+    cameraOff: !media.cameraOn || !media.hasCamera,
+    picture: media.cameraOn && media.hasCamera,
+    mirrored: media.facing !== "environment",
+    status: "",
+    quality: null,
+    safetyCode: null,
+  };
+}
+
+/** @param {Participant} p */
+function show(p) {
+  // An update may trail a removal (a measurement that was under way): it must not revive the tile.
+  if (session?.call.participants.get(p.id) !== p) return;
+  const hasVideo = Boolean(p.stream?.getVideoTracks().length);
+  stage.add(p.id).update({
+    name: p.name || "Someone joining…",
+    stream: p.stream,
+    micOff: !p.audio,
+    cameraOff: !p.video,
+    picture: p.video && hasVideo,
+    mirrored: false,
+    status: CONNECTION[p.connection] ?? "",
+    quality: p.quality,
+    safetyCode: p.safetyCode,
+  });
+  updateWaiting();
+}
+
+function updateWaiting() {
+  ui.waiting.hidden = !session || stage.tiles.size > 1;
+  if (ui.waiting.hidden) ui.copyStatus.textContent = "";
+}
+
+function highlightSpeaker() {
+  if (!session) return;
+  const levels = new Map([[SELF, media.micMuted ? 0 : session.call.selfLevel()]]);
+  for (const p of session.call.participants.values()) levels.set(p.id, p.audio ? p.level : 0);
+  stage.setSpeaker(picker.pick(levels, performance.now()));
+}
+
+async function copyLink() {
+  if (!session) return;
+  const link = `${location.origin}${location.pathname}#${encodeURIComponent(session.passphrase)}`;
+  try {
+    await navigator.clipboard.writeText(link);
+    ui.copyStatus.textContent = "Link copied";
+  } catch {
+    // No clipboard here (an old browser, or permission refused): let the person copy it.
+    window.prompt("Copy this link and send it to the people you want to call:", link);
   }
 }
+byId("copy-link").addEventListener("click", () => void copyLink());
 
 function leave() {
-  signaling?.leave();
-  names.clear();
-  greeted.clear();
-  ui.chatLog.replaceChildren();
-  ui.roomAlert.textContent = "";
-  ui.room.hidden = true;
-  ui.joinForm.hidden = false;
-  ui.join.focus();
+  if (!session) return;
+  const { call, signaling } = session;
+  session = null;
+  // The goodbye is sealed and sent first, so the others see this tile go at once.
+  void call.leave().finally(() => signaling.close());
+  if (document.fullscreenElement) void document.exitFullscreen();
+  controls.active = false;
+  stage.clear();
+  stage.pin(null);
+  chat.clear();
+  tell("");
+  ui.banner.textContent = "";
+  ui.call.hidden = true;
+  prejoin.show(true);
+  prejoin.button.focus();
 }
 
-function sendChat() {
-  const text = ui.chatText.value.trim();
-  if (!text || !signaling || signaling.state !== "joined") return;
-  void signaling.broadcast({ kind: "chat", text });
-  addChat(`${ui.name.value.trim()} (you)`, text);
-  ui.chatText.value = "";
-}
-
-function start() {
-  ui.name.maxLength = MAX_NAME;
-  ui.name.value = localStorage.getItem(NAME_KEY) ?? "";
-  const fromLink = linkPassphrase();
-  if (fromLink) {
-    ui.passphrase.value = fromLink;
-    ui.passphraseField.hidden = true;
-    ui.linkNote.hidden = false;
-  }
-  ui.joinForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void join();
-  });
-  ui.chatForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    sendChat();
-  });
-  ui.leave.addEventListener("click", leave);
-  (ui.name.value ? ui.join : ui.name).focus();
-}
-
-start();
+media.addEventListener("change", () => {
+  if (session) stage.tiles.get(SELF)?.update(selfView(session.name));
+});
+window.addEventListener("pagehide", () => {
+  session?.call.stop();
+  session?.signaling.close();
+});
+void prejoin.start();

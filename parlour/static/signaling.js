@@ -1,21 +1,25 @@
 // @ts-check
 /**
  * The client half of PROTOCOL.md: one WebSocket, one room, sealed envelopes in and out.
- * It never touches the page; the UI listens to its events.
+ * It never touches the page; the UI and the call listen to its events.
+ *
+ * Once in a room it stays there: a dropped socket (the server restarting, a network change)
+ * reconnects with backoff and joins again with the same keys, without a new key stretch.
  *
  * Events (CustomEvent, payload in `detail`):
  *   state        {state}              every change of `state`
+ *   joined       {id, peers, iceServers, uploadKbps}  every successful join, rejoins included
  *   peer-joined  {peer}
  *   peer-left    {peer}
  *   message      {from, message}      an envelope that opened, with a known sealed kind
  *   rejected     {from, reason}       an envelope dropped: "unopenable" | "replay" | "malformed"
  *   server-error {code, message, about}  an error not answering a pending join
- *   closed       {code, reason}
+ *   closed       {code, reason}       the end: no more reconnecting
  */
 
 import { deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
 
-/** @typedef {"idle" | "connecting" | "ready" | "joining" | "joined" | "closed"} State */
+/** @typedef {"idle" | "connecting" | "ready" | "joining" | "joined" | "reconnecting" | "closed"} State */
 
 /**
  * @typedef {object} Welcome
@@ -26,32 +30,86 @@ import { deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
  */
 
 /**
- * @typedef {{kind: "hello", name: string} | {kind: "chat", text: string}} SealedMessage
+ * @typedef {object} Joined
+ * @property {string} id
+ * @property {string[]} peers
+ * @property {number} capacity
+ * @property {RTCIceServer[]} ice_servers
+ * @property {number} upload_kbps
+ */
+
+/**
+ * @typedef {{kind: "hello", name: string, session: string, audio: boolean, video: boolean, reply: boolean}
+ *   | {kind: "state", audio: boolean, video: boolean}
+ *   | {kind: "sdp", description: {type: "offer" | "answer", sdp: string}}
+ *   | {kind: "ice", candidate: RTCIceCandidateInit | null}
+ *   | {kind: "bye"}
+ *   | {kind: "chat", text: string}} SealedMessage
  */
 
 /** Which states may follow which; anything else is a bug and throws, naming the step. */
 const TRANSITIONS = /** @type {const} */ ({
   idle: ["connecting", "closed"],
-  connecting: ["ready", "closed"],
-  ready: ["joining", "closed"],
-  joining: ["joined", "ready", "closed"],
-  joined: ["ready", "closed"],
+  connecting: ["ready", "reconnecting", "closed"],
+  ready: ["joining", "reconnecting", "closed"],
+  joining: ["joined", "ready", "reconnecting", "closed"],
+  joined: ["ready", "reconnecting", "closed"],
+  reconnecting: ["connecting", "closed"],
   closed: [],
 });
 
 export const MAX_NAME = 64;
 export const MAX_CHAT = 2000;
+const MAX_SDP = 48_000;
+const MAX_CANDIDATE = 1_000;
 
-/** Sealed kinds this client understands, with their checks (PROTOCOL.md "Sealed messages"). */
-export const SEALED_KINDS = /** @type {const} */ ({
-  hello: (/** @type {any} */ m) => isText(m.name, MAX_NAME) && Object.keys(m).length === 2,
-  chat: (/** @type {any} */ m) => isText(m.text, MAX_CHAT) && Object.keys(m).length === 2,
-});
+const KEEPALIVE_MS = 15_000;
+const PONG_WAIT_MS = 10_000;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
 
 /** @param {unknown} value @param {number} max */
 function isText(value, max) {
   return typeof value === "string" && value.length >= 1 && value.length <= max;
 }
+
+/** @param {any} m @param {string[]} fields */
+function hasExactly(m, fields) {
+  const keys = Object.keys(m);
+  return keys.length === fields.length + 1 && fields.every((field) => keys.includes(field));
+}
+
+/** @param {any} c */
+function isCandidate(c) {
+  if (c === null) return true;
+  return (
+    typeof c === "object" &&
+    isText(c.candidate ?? "x", MAX_CANDIDATE) &&
+    (c.sdpMid === undefined || c.sdpMid === null || typeof c.sdpMid === "string") &&
+    (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || Number.isInteger(c.sdpMLineIndex))
+  );
+}
+
+/** Sealed kinds this client understands, with their checks (PROTOCOL.md "Sealed messages"). */
+export const SEALED_KINDS = /** @type {const} */ ({
+  hello: (/** @type {any} */ m) =>
+    hasExactly(m, ["name", "session", "audio", "video", "reply"]) &&
+    isText(m.name, MAX_NAME) &&
+    typeof m.session === "string" &&
+    /^[A-Za-z0-9_-]{22}$/.test(m.session) &&
+    typeof m.audio === "boolean" &&
+    typeof m.video === "boolean" &&
+    typeof m.reply === "boolean",
+  state: (/** @type {any} */ m) =>
+    hasExactly(m, ["audio", "video"]) && typeof m.audio === "boolean" && typeof m.video === "boolean",
+  sdp: (/** @type {any} */ m) =>
+    hasExactly(m, ["description"]) &&
+    (m.description?.type === "offer" || m.description?.type === "answer") &&
+    isText(m.description?.sdp, MAX_SDP),
+  ice: (/** @type {any} */ m) => hasExactly(m, ["candidate"]) && isCandidate(m.candidate),
+  bye: (/** @type {any} */ m) => hasExactly(m, []),
+  chat: (/** @type {any} */ m) => hasExactly(m, ["text"]) && isText(m.text, MAX_CHAT),
+});
 
 export class SignalingError extends Error {
   /** @param {string} code @param {string} message */
@@ -77,8 +135,9 @@ export class Signaling extends EventTarget {
     this.peers = new Set();
     /** @type {WebSocket | null} */
     this.socket = null;
-    /** @type {CryptoKey | null} */
-    this.key = null;
+    /** The room this page is in, kept across reconnects; null when not in one. */
+    /** @type {{locator: string, key: CryptoKey} | null} */
+    this.room = null;
     this.seq = 0;
     /** Highest seq opened from each sender: anything not above it is a replay. */
     /** @type {Map<string, number>} */
@@ -89,6 +148,11 @@ export class Signaling extends EventTarget {
     this.outbox = Promise.resolve();
     /** @type {{resolve: (v: any) => void, reject: (e: Error) => void, type: string} | null} */
     this.pending = null;
+    this.attempt = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.pings = 0;
+    this.lastHeard = 0;
   }
 
   /** @param {State} next */
@@ -113,10 +177,14 @@ export class Signaling extends EventTarget {
     this.socket = socket;
     const welcomed = this.expect("welcome");
     socket.addEventListener("message", (event) => {
+      if (socket !== this.socket) return;
+      this.lastHeard = Date.now();
       const frame = String(event.data);
       this.inbox = this.inbox.then(() => this.receive(frame));
     });
-    socket.addEventListener("close", (event) => this.closed(event.code, event.reason));
+    socket.addEventListener("close", (event) => {
+      if (socket === this.socket) this.dropped(event.code, event.reason);
+    });
     return welcomed;
   }
 
@@ -124,42 +192,60 @@ export class Signaling extends EventTarget {
    * Derive the room keys (the slow step) and join. Rejects with a SignalingError whose code is
    * the server's (no-such-room, room-full, locked-out, ...).
    * @param {string} passphrase
+   * @returns {Promise<Joined>}
    */
   async join(passphrase) {
     const welcome = this.welcome;
     if (!welcome || this.state !== "ready") throw new Error(`signalling: cannot join while ${this.state}`);
     const keys = await deriveRoomKeys(passphrase, unb64url(welcome.salt), welcome.iterations);
+    return this.enter(keys.locator, keys.key);
+  }
+
+  /** @param {string} locator @param {CryptoKey} key @returns {Promise<Joined>} */
+  async enter(locator, key) {
     this.setState("joining");
     const joined = this.expect("joined");
-    this.transmit({ type: "join", room: keys.locator });
+    this.transmit({ type: "join", room: locator });
     try {
+      /** @type {Joined} */
       const reply = await joined;
-      this.key = keys.key;
+      this.room = { locator, key };
       this.id = reply.id;
       this.peers = new Set(reply.peers);
+      this.lastSeq.clear();
       this.setState("joined");
+      this.emit("joined", {
+        id: reply.id,
+        peers: reply.peers,
+        iceServers: reply.ice_servers,
+        uploadKbps: reply.upload_kbps,
+      });
       return reply;
     } catch (error) {
-      this.setState("ready");
+      if (this.state === "joining") this.setState("ready");
       throw error;
     }
   }
 
   /**
-   * Seal `message` for one peer and send it.
+   * Seal `message` for one peer and send it. Resolves false when not in a room (for example
+   * while reconnecting): what matters is resent once the room is back.
    * @param {string} to
    * @param {SealedMessage} message
+   * @returns {Promise<boolean>}
    */
   send(to, message) {
-    const key = this.key;
+    const room = this.room;
     const from = this.id;
-    if (this.state !== "joined" || !key || !from) throw new Error(`signalling: cannot send while ${this.state}`);
+    if (this.state !== "joined" || !room || !from) return Promise.resolve(false);
     const seq = ++this.seq;
-    this.outbox = this.outbox.then(async () => {
-      const sealed = await seal(key, from, to, seq, message);
-      this.transmit({ type: "signal", to, seq, ...sealed });
+    const sent = this.outbox.then(async () => {
+      const sealed = await seal(room.key, from, to, seq, message);
+      if (this.id !== from) return false; // the socket was replaced meanwhile
+      return this.transmit({ type: "signal", to, seq, ...sealed });
     });
-    return this.outbox;
+    this.outbox = sent.then(() => undefined);
+    return sent;
   }
 
   /** @param {SealedMessage} message */
@@ -174,21 +260,27 @@ export class Signaling extends EventTarget {
     this.setState("ready");
   }
 
+  /** The end: close the socket and stop reconnecting. */
   close() {
     if (this.state === "closed") return;
-    this.socket?.close(1000);
-    this.closed(1000, "closed by the page");
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000);
+    this.finish(1000, "closed by the page");
   }
 
   forgetRoom() {
-    this.key = null;
+    this.room = null;
     this.id = null;
     this.peers = new Set();
   }
 
   /** @param {object} message */
   transmit(message) {
-    this.socket?.send(JSON.stringify(message));
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
   }
 
   /** @param {string} type @returns {Promise<any>} */
@@ -198,14 +290,74 @@ export class Signaling extends EventTarget {
     });
   }
 
-  /** @param {number} code @param {string} reason */
-  closed(code, reason) {
-    if (this.state === "closed") return;
-    this.pending?.reject(new SignalingError("closed", "The connection to the server closed."));
+  /** @param {string} code @param {string} message */
+  fail(code, message) {
+    const pending = this.pending;
     this.pending = null;
+    pending?.reject(new SignalingError(code, message));
+  }
+
+  /**
+   * The socket closed without the page asking. In a room, or on the way back to one, try
+   * again with backoff; before ever joining, give up and let the page say so.
+   * @param {number} code @param {string} reason
+   */
+  dropped(code, reason) {
+    clearTimeout(this.timer);
+    this.socket = null;
+    this.fail("closed", "The connection to the server closed.");
+    if (!this.room) {
+      this.finish(code, reason);
+      return;
+    }
+    this.id = null;
+    this.peers = new Set();
+    this.setState("reconnecting");
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.reconnect(), delay * (0.8 + 0.4 * Math.random()));
+  }
+
+  async reconnect() {
+    const room = this.room;
+    if (this.state !== "reconnecting" || !room) return;
+    try {
+      await this.connect();
+      await this.enter(room.locator, room.key);
+      this.attempt = 0;
+    } catch (error) {
+      if (error instanceof SignalingError && error.code !== "closed") {
+        // Back on the server but refused (the room was removed, or this address is locked
+        // out): retrying would not help. The page hears why.
+        this.room = null;
+        this.emit("server-error", { code: error.code, message: error.message, about: "join" });
+        this.close();
+      }
+      // "closed": the socket dropped again, and dropped() has already scheduled a retry.
+    }
+  }
+
+  /** @param {number} code @param {string} reason */
+  finish(code, reason) {
+    clearTimeout(this.timer);
+    this.fail("closed", "The connection to the server closed.");
     this.forgetRoom();
-    this.setState("closed");
+    if (this.state !== "closed") this.setState("closed");
     this.emit("closed", { code, reason });
+  }
+
+  /** Browsers cannot see WebSocket pings, so ask the server now and then, and notice silence. */
+  keepalive() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.state !== "joined" && this.state !== "ready") return;
+      const asked = Date.now();
+      this.transmit({ type: "ping", id: ++this.pings });
+      this.timer = setTimeout(() => {
+        if (this.lastHeard < asked) this.socket?.close(4000, "no answer from the server");
+        else this.keepalive();
+      }, PONG_WAIT_MS);
+    }, KEEPALIVE_MS);
   }
 
   /** @param {string} frame */
@@ -222,6 +374,7 @@ export class Signaling extends EventTarget {
       case "welcome":
         this.welcome = message;
         this.setState("ready");
+        this.keepalive();
         this.settle("welcome", message);
         return;
       case "joined":
@@ -241,14 +394,13 @@ export class Signaling extends EventTarget {
         return;
       case "error":
         if (pending && message.about === "join" && pending.type === "joined") {
-          this.pending = null;
-          pending.reject(new SignalingError(message.code, message.message));
+          this.fail(message.code, message.message);
         } else {
           this.emit("server-error", { code: message.code, message: message.message, about: message.about });
         }
         return;
       default:
-        return; // left, pong and future types need nothing here
+        return; // left, pong and future types need nothing more than the keepalive saw
     }
   }
 
@@ -263,7 +415,9 @@ export class Signaling extends EventTarget {
   /** @param {{from: string, seq: number, iv: string, ct: string}} envelope */
   async unseal(envelope) {
     const { from, seq } = envelope;
-    if (!this.key || !this.id) return;
+    const room = this.room;
+    const self = this.id;
+    if (!room || !self) return;
     if (seq <= (this.lastSeq.get(from) ?? 0)) {
       this.emit("rejected", { from, reason: "replay" });
       return;
@@ -271,7 +425,7 @@ export class Signaling extends EventTarget {
     /** @type {any} */
     let message;
     try {
-      message = await open(this.key, from, this.id, seq, envelope);
+      message = await open(room.key, from, self, seq, envelope);
     } catch {
       this.emit("rejected", { from, reason: "unopenable" });
       return;

@@ -7,9 +7,10 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from tests.support import ParlourProcess, write_config
 
@@ -25,23 +26,52 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Three fake cameras and three fake microphones (plus a "default" microphone) instead of one.
+# Chromium's fake cameras differ in pixel format: fake_device_0 is I420, fake_device_1 Y16 (a
+# depth camera: it plays in a <video> but WebRTC sends none of its frames), fake_device_2 MJPEG.
+THREE_OF_EACH = "--use-fake-device-for-media-stream=device-count=3"
 TIMEOUT_MS = 15_000
+# Playwright's expect() waits 5 s unless told; the machine is shared and noisy.
+expect.set_options(timeout=TIMEOUT_MS)
+
+# Test-side instrumentation, not an app hook: every RTCPeerConnection the page makes is kept in
+# window.__pcs, so a test can read getStats() and the senders like chrome://webrtc-internals.
+WATCH_PEER_CONNECTIONS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  const made = [];
+  Object.defineProperty(window, "__pcs", { value: made });
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      made.push(this);
+    }
+  };
+})();
+"""
 
 PASSPHRASE = "velvet harbor quietly juggles seven lanterns"
 SMALL_ROOM_PASSPHRASE = "two is company three is a crowd"
 
 
+@pytest.fixture(scope="module")
+def browser_args() -> list[str]:
+    """Chromium's command line; a module overrides this fixture for other fake devices."""
+    return CHROMIUM_ARGS
+
+
 # Module scope: sync Playwright runs its own event loop, which must be gone before the
 # asyncio tests of other modules start theirs.
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def browser(tmp_path_factory: pytest.TempPathFactory, browser_args: list[str]) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does)")
     home = tmp_path_factory.mktemp("chromium-home")
     env = {**os.environ, "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env, headless=True
+            executable_path=CHROMIUM, args=browser_args, env=env, headless=True
         )
         yield chromium
         chromium.close()
@@ -82,9 +112,14 @@ def people(browser: Browser) -> Iterator[list[Person]]:
         person.page.context.close()
 
 
-def open_person(browser: Browser, crowd: list[Person], url: str) -> Person:
-    context = browser.new_context()
+def open_person(browser: Browser, crowd: list[Person], url: str, **context_options: Any) -> Person:
+    """A new browser context (its own storage, like another person's browser) opening `url`.
+
+    `context_options` go to Playwright's new_context: viewport, is_mobile, has_touch...
+    """
+    context = browser.new_context(**context_options)
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(WATCH_PEER_CONNECTIONS)
     page = context.new_page()
     person = Person(page)
 

@@ -1,0 +1,68 @@
+// @ts-check
+/**
+ * The chat side panel: the messages of this call and a box to write one. Sending is done by
+ * whoever owns the panel (sealed, through the signalling); this module only shows and asks.
+ */
+
+export class ChatPanel {
+  /**
+   * @param {{panel: HTMLElement, log: HTMLElement, form: HTMLFormElement, text: HTMLInputElement}} ui
+   * @param {(text: string) => boolean} send  false when the message could not go
+   * @param {(open: boolean, unread: number) => void} changed
+   * @param {() => void} escape  Escape pressed in the panel
+   */
+  constructor(ui, send, changed, escape) {
+    this.ui = ui;
+    this.changed = changed;
+    this.unread = 0;
+    ui.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = ui.text.value.trim();
+      if (text && send(text)) ui.text.value = "";
+    });
+    ui.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") escape();
+    });
+  }
+
+  get focused() {
+    return this.ui.panel.contains(document.activeElement);
+  }
+
+  focus() {
+    this.ui.text.focus();
+  }
+
+  get open() {
+    return !this.ui.panel.hidden;
+  }
+
+  /** @param {boolean} open @param {boolean} [focus] */
+  show(open, focus = false) {
+    this.ui.panel.hidden = !open;
+    if (open) this.unread = 0;
+    if (open && focus) this.ui.text.focus();
+    this.changed(open, this.unread);
+  }
+
+  /** @param {string} who @param {string} text @param {boolean} mine */
+  add(who, text, mine) {
+    const line = document.createElement("li");
+    line.className = mine ? "mine" : "";
+    const speaker = document.createElement("strong");
+    speaker.textContent = `${who}: `;
+    line.append(speaker, text);
+    this.ui.log.append(line);
+    this.ui.log.scrollTop = this.ui.log.scrollHeight;
+    if (!this.open && !mine) {
+      this.unread++;
+      this.changed(false, this.unread);
+    }
+  }
+
+  clear() {
+    this.ui.log.replaceChildren();
+    this.ui.text.value = "";
+    this.unread = 0;
+  }
+}

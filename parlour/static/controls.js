@@ -1,0 +1,159 @@
+// @ts-check
+/**
+ * The call controls at the bottom, their keyboard shortcuts, and full screen. Button names
+ * say what a press will do ("Unmute microphone"), and change with the state.
+ */
+
+/** @typedef {import("./media.js").LocalMedia} LocalMedia */
+
+/**
+ * @typedef {object} Actions
+ * @property {() => void} settings
+ * @property {(fromKey?: boolean) => void} chat  from the keyboard, an open chat is focused rather than closed
+ * @property {() => void} shortcuts
+ * @property {() => void} pinSpeaker
+ * @property {() => void} leave
+ * @property {(text: string) => void} problem
+ */
+
+/** @param {HTMLElement} root @param {string} id */
+function button(root, id) {
+  const found = root.querySelector(`#${id}`);
+  if (!(found instanceof HTMLButtonElement)) throw new Error(`page is missing button #${id}`);
+  return found;
+}
+
+/** Set a control's accessible name, its visible tip and its icon. @param {HTMLButtonElement} b @param {string} label @param {string} [glyph] */
+function describe(b, label, glyph) {
+  b.setAttribute("aria-label", label);
+  const tip = b.querySelector(".tip-text");
+  if (tip) tip.textContent = label;
+  const use = b.querySelector("use");
+  if (glyph && use) use.setAttribute("href", `static/icons.svg#${glyph}`);
+}
+
+/** Typing in a field must never trigger a shortcut. @param {EventTarget | null} target */
+function typing(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  return target instanceof HTMLInputElement && !["checkbox", "radio", "button", "submit", "range"].includes(target.type);
+}
+
+export class Controls {
+  /**
+   * @param {HTMLElement} toolbar
+   * @param {HTMLElement} fullscreenTarget  what goes full screen: the stage with its controls
+   * @param {LocalMedia} media
+   * @param {Actions} actions
+   */
+  constructor(toolbar, fullscreenTarget, media, actions) {
+    this.toolbar = toolbar;
+    this.target = fullscreenTarget;
+    this.media = media;
+    this.actions = actions;
+    this.active = false;
+    this.mic = button(toolbar, "mic-button");
+    this.camera = button(toolbar, "camera-button");
+    this.flip = button(toolbar, "flip-button");
+    this.chat = button(toolbar, "chat-button");
+    this.fullscreen = button(toolbar, "fullscreen-button");
+    this.mic.addEventListener("click", () => this.toggleMic());
+    this.camera.addEventListener("click", () => void this.toggleCamera());
+    this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "The other camera could not be started."));
+    button(toolbar, "settings-button").addEventListener("click", actions.settings);
+    this.chat.addEventListener("click", () => actions.chat(false));
+    button(toolbar, "shortcuts-button").addEventListener("click", actions.shortcuts);
+    button(toolbar, "leave-button").addEventListener("click", actions.leave);
+    this.fullscreen.hidden = !document.fullscreenEnabled;
+    this.fullscreen.addEventListener("click", () => void this.toggleFullscreen());
+    document.addEventListener("fullscreenchange", () => this.render());
+    media.addEventListener("change", () => this.render());
+    toolbar.addEventListener("keydown", (event) => this.arrows(event));
+    document.addEventListener("keydown", (event) => this.shortcut(event));
+    this.render();
+  }
+
+  render() {
+    const m = this.media;
+    const muted = m.micMuted || !m.hasMic;
+    describe(this.mic, m.hasMic ? (m.micMuted ? "Unmute microphone" : "Mute microphone") : "No microphone", muted ? "mic-off" : "mic");
+    this.mic.disabled = !m.hasMic;
+    this.mic.classList.toggle("off", muted);
+    const dark = !m.cameraOn || !m.hasCamera;
+    describe(this.camera, m.hasCamera ? (m.cameraOn ? "Turn camera off" : "Turn camera on") : "No camera", dark ? "cam-off" : "cam");
+    this.camera.disabled = !m.hasCamera;
+    this.camera.classList.toggle("off", dark);
+    this.flip.hidden = !m.canFlip;
+    const full = document.fullscreenElement === this.target;
+    describe(this.fullscreen, full ? "Exit full screen" : "Full screen", full ? "shrink" : "expand");
+  }
+
+  /** @param {boolean} open @param {number} unread */
+  chatState(open, unread) {
+    this.chat.setAttribute("aria-expanded", String(open));
+    this.chat.classList.toggle("active", open);
+    const badge = this.chat.querySelector(".badge");
+    if (badge) badge.textContent = unread ? String(Math.min(unread, 99)) : "";
+  }
+
+  toggleMic() {
+    if (this.media.hasMic) this.media.setMicMuted(!this.media.micMuted);
+  }
+
+  async toggleCamera() {
+    if (!this.media.hasCamera) return;
+    const on = !this.media.cameraOn;
+    await this.run(() => this.media.setCameraOn(on), "The camera could not be started. It may be in use by another app.");
+  }
+
+  /** @param {() => Promise<unknown>} step @param {string} failure */
+  async run(step, failure) {
+    try {
+      await step();
+    } catch {
+      this.actions.problem(failure);
+    }
+    this.render();
+  }
+
+  async toggleFullscreen() {
+    if (this.fullscreen.hidden) return; // not offered by this browser (iPhones, for one)
+    try {
+      if (document.fullscreenElement) await document.exitFullscreen();
+      else await this.target.requestFullscreen();
+    } catch {
+      this.actions.problem("This browser would not go full screen.");
+    }
+  }
+
+  /** Left and Right move along the toolbar, as in any toolbar. @param {KeyboardEvent} event */
+  arrows(event) {
+    const keys = ["ArrowLeft", "ArrowRight", "Home", "End"];
+    if (!keys.includes(event.key)) return;
+    const buttons = [...this.toolbar.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled);
+    const at = buttons.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+    if (at < 0) return;
+    const next = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: buttons.length - 1 }[event.key] ?? at;
+    buttons[(next + buttons.length) % buttons.length]?.focus();
+    event.preventDefault();
+  }
+
+  /** @param {KeyboardEvent} event */
+  shortcut(event) {
+    if (!this.active || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target) || document.querySelector("dialog[open]")) return;
+    /** @type {Record<string, () => void>} */
+    const table = {
+      m: () => this.toggleMic(),
+      v: () => void this.toggleCamera(),
+      c: () => this.actions.chat(true),
+      f: () => void this.toggleFullscreen(),
+      p: this.actions.pinSpeaker,
+      "?": this.actions.shortcuts,
+    };
+    const action = table[event.key.toLowerCase()];
+    if (!action || event.repeat) return;
+    event.preventDefault();
+    action();
+  }
+}

@@ -1,0 +1,268 @@
+// @ts-check
+/**
+ * This device's camera and microphone: acquiring them, muting, switching, processing, level.
+ * No DOM. The mesh listens for "tracks" and swaps what it sends with replaceTrack, so nobody
+ * else's call is interrupted when this person changes a device.
+ *
+ * Events: change (a property below changed), tracks (the audio or video track was replaced).
+ */
+
+/** @typedef {"denied" | "no-devices" | "unsupported" | "in-use" | null} Problem */
+
+/**
+ * @typedef {object} Processing
+ * @property {boolean} noiseSuppression
+ * @property {boolean} echoCancellation
+ * @property {boolean} autoGainControl
+ */
+
+/**
+ * @typedef {object} OpenOptions
+ * @property {string} [cameraId]
+ * @property {string} [micId]
+ * @property {Partial<Processing>} [processing]
+ */
+
+import { scaleLevel } from "./mesh.js";
+
+const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+
+/** @param {unknown} error @returns {Problem} */
+function problemOf(error) {
+  const name = error instanceof DOMException ? error.name : "";
+  if (name === "NotAllowedError" || name === "SecurityError") return "denied";
+  if (name === "NotFoundError" || name === "OverconstrainedError") return "no-devices";
+  if (name === "NotReadableError" || name === "AbortError") return "in-use";
+  return "unsupported";
+}
+
+export class LocalMedia extends EventTarget {
+  constructor() {
+    super();
+    this.stream = new MediaStream();
+    this.micMuted = false;
+    this.cameraOn = false;
+    this.hasMic = false;
+    this.hasCamera = false;
+    /** @type {string | undefined} */
+    this.cameraId = undefined;
+    /** @type {string | undefined} */
+    this.micId = undefined;
+    /** @type {"user" | "environment"} */
+    this.facing = "user";
+    this.canFlip = false;
+    /** @type {Processing} */
+    this.processing = { noiseSuppression: true, echoCancellation: true, autoGainControl: true };
+    /** @type {AnalyserNode | null} */
+    this.analyser = null;
+    /** @type {AudioContext | null} */
+    this.audioContext = null;
+    /** @type {Float32Array<ArrayBuffer>} */
+    this.samples = new Float32Array(512);
+  }
+
+  get audioTrack() {
+    return this.stream.getAudioTracks()[0] ?? null;
+  }
+
+  get videoTrack() {
+    return this.stream.getVideoTracks()[0] ?? null;
+  }
+
+  /**
+   * Camera and microphone together, else whichever exists, else none (a listener).
+   * @param {OpenOptions} [options]
+   * @returns {Promise<{audio: boolean, video: boolean, problem: Problem}>}
+   */
+  async open(options = {}) {
+    if (!navigator.mediaDevices?.getUserMedia) return { audio: false, video: false, problem: "unsupported" };
+    this.cameraId = options.cameraId;
+    this.micId = options.micId;
+    Object.assign(this.processing, options.processing ?? {});
+    /** @type {Problem} */
+    let problem = null;
+    let stream = null;
+    for (const want of [
+      { audio: true, video: true },
+      { audio: true, video: false },
+      { audio: false, video: true },
+    ]) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: want.audio && this.audioConstraints(),
+          video: want.video && this.videoConstraints(),
+        });
+        break;
+      } catch (error) {
+        problem ??= problemOf(error);
+        if (problemOf(error) === "denied") break; // asking again only asks the person again
+      }
+    }
+    for (const track of stream?.getTracks() ?? []) this.install(track);
+    this.hasMic = !!this.audioTrack;
+    this.hasCamera = !!this.videoTrack;
+    this.cameraOn = this.hasCamera;
+    await this.refreshFlip();
+    this.changed();
+    return { audio: this.hasMic, video: this.hasCamera, problem: stream ? null : problem };
+  }
+
+  audioConstraints() {
+    return { ...this.processing, ...(this.micId ? { deviceId: { exact: this.micId } } : {}) };
+  }
+
+  videoConstraints() {
+    const device = this.cameraId ? { deviceId: { exact: this.cameraId } } : { facingMode: this.facing };
+    return { ...VIDEO, ...device };
+  }
+
+  /** @returns {Promise<{cameras: MediaDeviceInfo[], microphones: MediaDeviceInfo[], speakers: MediaDeviceInfo[]}>} */
+  async devices() {
+    const all = navigator.mediaDevices ? await navigator.mediaDevices.enumerateDevices() : [];
+    return {
+      cameras: all.filter((d) => d.kind === "videoinput"),
+      microphones: all.filter((d) => d.kind === "audioinput"),
+      speakers: all.filter((d) => d.kind === "audiooutput"),
+    };
+  }
+
+  /** @param {boolean} muted */
+  setMicMuted(muted) {
+    this.micMuted = muted;
+    const track = this.audioTrack;
+    // Disabled, not stopped: unmuting is instant and the others hear silence, not a gap.
+    if (track) track.enabled = !muted;
+    this.changed();
+  }
+
+  /** Off releases the camera (its light goes out); on asks for it again. @param {boolean} on */
+  async setCameraOn(on) {
+    if (on === this.cameraOn) return;
+    if (!on) {
+      this.remove(this.videoTrack);
+      this.cameraOn = false;
+      this.changed();
+      return;
+    }
+    const [track] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
+    this.install(track);
+    this.hasCamera = true;
+    this.cameraOn = true;
+    this.changed();
+  }
+
+  /** @param {string} deviceId */
+  async useCamera(deviceId) {
+    this.cameraId = deviceId;
+    if (this.cameraOn) await this.reacquire("video");
+    this.changed();
+  }
+
+  /** @param {string} deviceId */
+  async useMicrophone(deviceId) {
+    this.micId = deviceId;
+    await this.reacquire("audio");
+    this.changed();
+  }
+
+  /** Front and back camera on phones. */
+  async flipCamera() {
+    this.facing = this.facing === "user" ? "environment" : "user";
+    this.cameraId = undefined;
+    if (this.cameraOn) await this.reacquire("video");
+    this.changed();
+  }
+
+  /** @param {Partial<Processing>} changes */
+  async setProcessing(changes) {
+    Object.assign(this.processing, changes);
+    const track = this.audioTrack;
+    if (!track) return this.changed();
+    try {
+      await track.applyConstraints(this.audioConstraints());
+    } catch {
+      await this.reacquire("audio"); // some browsers change processing only on a new track
+    }
+    this.changed();
+  }
+
+  /**
+   * A new track of one kind replaces the old one in the stream and, through "tracks", in
+   * every connection. The old one is stopped only after the new one is live.
+   * @param {"audio" | "video"} kind
+   */
+  async reacquire(kind) {
+    const constraints = kind === "audio" ? { audio: this.audioConstraints() } : { video: this.videoConstraints() };
+    const fresh = await navigator.mediaDevices.getUserMedia(constraints);
+    const [track] = kind === "audio" ? fresh.getAudioTracks() : fresh.getVideoTracks();
+    this.install(track);
+    if (kind === "audio") this.hasMic = true;
+  }
+
+  /** @param {MediaStreamTrack} track */
+  install(track) {
+    const old = track.kind === "audio" ? this.audioTrack : this.videoTrack;
+    if (old) {
+      this.stream.removeTrack(old);
+      old.stop();
+    }
+    if (track.kind === "audio") {
+      track.enabled = !this.micMuted;
+      this.micId = track.getSettings().deviceId ?? this.micId;
+      this.meter(track);
+    } else {
+      this.cameraId = track.getSettings().deviceId ?? this.cameraId;
+    }
+    this.stream.addTrack(track);
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { kind: track.kind, track } }));
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  remove(track) {
+    if (!track) return;
+    this.stream.removeTrack(track);
+    track.stop();
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { kind: track.kind, track: null } }));
+  }
+
+  async refreshFlip() {
+    const { cameras } = await this.devices();
+    this.canFlip = cameras.length > 1 && "ontouchstart" in globalThis;
+  }
+
+  /** @param {MediaStreamTrack} track */
+  meter(track) {
+    this.audioContext ??= new AudioContext();
+    const source = this.audioContext.createMediaStreamSource(new MediaStream([track]));
+    this.analyser = this.audioContext.createAnalyser();
+    this.analyser.fftSize = this.samples.length;
+    source.connect(this.analyser);
+  }
+
+  /** The microphone's level now, 0..1 (RMS, scaled so speech sits around 0.3–0.8). */
+  level() {
+    if (!this.analyser || this.micMuted || !this.audioTrack) return 0;
+    if (this.audioContext?.state === "suspended") void this.audioContext.resume();
+    this.analyser.getFloatTimeDomainData(this.samples);
+    let sum = 0;
+    for (const sample of this.samples) sum += sample * sample;
+    return scaleLevel(Math.sqrt(sum / this.samples.length));
+  }
+
+  /** Release every device (leaving, or the page going away). */
+  stop() {
+    for (const track of this.stream.getTracks()) {
+      track.stop();
+      this.stream.removeTrack(track);
+    }
+    void this.audioContext?.close();
+    this.audioContext = null;
+    this.analyser = null;
+    this.cameraOn = false;
+    this.changed();
+  }
+
+  changed() {
+    this.dispatchEvent(new Event("change"));
+  }
+}

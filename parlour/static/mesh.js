@@ -1,0 +1,364 @@
+// @ts-check
+/**
+ * One RTCPeerConnection to one other person, negotiated with the "perfect negotiation"
+ * pattern: either side may renegotiate at any time, and when both offer at once the polite
+ * side yields. No DOM.
+ *
+ * Events: media (the remote stream gained or lost a track), state (connection changed),
+ * ended (the other side closed its connection for good).
+ */
+
+/** @typedef {import("./media.js").LocalMedia} LocalMedia */
+/** @typedef {import("./signaling.js").SealedMessage} SealedMessage */
+
+/**
+ * @typedef {object} Quality
+ * @property {number} rttMs
+ * @property {number} lossPct
+ * @property {number} recvKbps
+ * @property {number} sendKbps
+ * @property {"direct" | "relayed"} route
+ * @property {string} video
+ * @property {"good" | "fair" | "poor"} grade
+ */
+
+const DISCONNECTED_GRACE_MS = 3_000;
+const AUDIO_KBPS = 40;
+const SAFETY_LABEL = "parlour/v1 safety code";
+
+/**
+ * The video send settings for a share of the upload budget: resolution and frame rate step
+ * down with the bitrate so that a small share still looks sharp rather than smeared.
+ * @param {number} kbps
+ */
+export function videoEncoding(kbps) {
+  const scale = kbps >= 1200 ? 1 : kbps >= 600 ? 1.5 : kbps >= 300 ? 2 : 3;
+  return { maxBitrate: kbps * 1000, scaleResolutionDownBy: scale, maxFramerate: kbps >= 300 ? 30 : 15 };
+}
+
+/**
+ * Each person's upload budget shared among the people they send to.
+ * @param {number} uploadKbps @param {number} others
+ */
+export function videoShare(uploadKbps, others) {
+  if (others < 1) return 0;
+  return Math.round(Math.max(100, Math.min(2500, (uploadKbps - AUDIO_KBPS * others) / others)));
+}
+
+/**
+ * Speaking level on one scale for everyone: WebRTC's audioLevel and the local analyser's RMS
+ * are both linear amplitude, lifted so that ordinary speech reads around 0.3 to 0.8.
+ * @param {number} amplitude
+ */
+export function scaleLevel(amplitude) {
+  return Math.min(1, amplitude * 3);
+}
+
+/** @param {string | undefined} sdp */
+function fingerprintOf(sdp) {
+  const found = /^a=fingerprint:(\S+) (\S+)/im.exec(sdp ?? "");
+  return found ? `${found[1].toLowerCase()} ${found[2].toUpperCase()}` : null;
+}
+
+/**
+ * Both ends compute the same six digits from the two DTLS certificate fingerprints, sorted.
+ * If a machine in the middle had its own certificate on either leg, the codes would differ.
+ * @param {string} local @param {string} remote
+ */
+export async function safetyCode(local, remote) {
+  const text = [SAFETY_LABEL, ...[local, remote].sort()].join("\n");
+  const digest = new DataView(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const number = digest.getUint32(0) % 1_000_000;
+  const digits = String(number).padStart(6, "0");
+  return `${digits.slice(0, 3)} ${digits.slice(3)}`;
+}
+
+export class PeerLink extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.peer   the other side's current peer id (changes on reconnect)
+   * @param {boolean} options.polite  yields when both sides offer at once
+   * @param {RTCIceServer[]} options.iceServers
+   * @param {LocalMedia} options.media
+   * @param {(peer: string, message: SealedMessage) => Promise<boolean>} options.send
+   */
+  constructor({ peer, polite, iceServers, media, send }) {
+    super();
+    this.peer = peer;
+    this.polite = polite;
+    this.media = media;
+    this.transmit = send;
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.remote = new MediaStream();
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    /** Incoming negotiation messages, handled strictly one after another. */
+    this.queue = Promise.resolve();
+    /** @type {string | null} */
+    this.safetyCode = null;
+    this.budgetKbps = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.restartTimer = undefined;
+    /** Bitrate changes one at a time: two concurrent setParameters calls refuse each other. */
+    this.budgetChain = Promise.resolve();
+    /** @type {Map<string, number>} */
+    this.previous = new Map();
+    this.sampledAt = 0;
+    this.closed = false;
+    this.listen();
+  }
+
+  listen() {
+    const pc = this.pc;
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        await this.sendDescription();
+      } catch (error) {
+        this.warn("could not make an offer", error);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      void this.send({ kind: "ice", candidate: candidate ? candidate.toJSON() : null });
+    };
+    pc.ontrack = ({ track }) => {
+      for (const old of this.remote.getTracks()) if (old.kind === track.kind) this.remote.removeTrack(old);
+      this.remote.addTrack(track);
+      track.addEventListener("unmute", () => this.emit("media"));
+      track.addEventListener("mute", () => this.emit("media"));
+      this.emit("media");
+    };
+    pc.onconnectionstatechange = () => this.connectionChanged();
+  }
+
+  /** @param {string} type */
+  emit(type) {
+    this.dispatchEvent(new Event(type));
+  }
+
+  /** @param {string} what @param {unknown} error */
+  warn(what, error) {
+    if (!this.closed) console.warn(`parlour: ${what}:`, error);
+  }
+
+  /** @param {SealedMessage} message */
+  send(message) {
+    return this.closed ? Promise.resolve(false) : this.transmit(this.peer, message);
+  }
+
+  async sendDescription() {
+    const description = this.pc.localDescription;
+    if (!description || (description.type !== "offer" && description.type !== "answer")) return;
+    await this.send({ kind: "sdp", description: { type: description.type, sdp: description.sdp } });
+  }
+
+  /** The side that makes the first offer adds its tracks; the other attaches its own to the offer's. */
+  offer() {
+    for (const kind of /** @type {const} */ (["audio", "video"])) {
+      const track = kind === "audio" ? this.media.audioTrack : this.media.videoTrack;
+      this.pc.addTransceiver(track ?? kind, { direction: "sendrecv", streams: [this.media.stream] });
+    }
+  }
+
+  attachLocal() {
+    for (const transceiver of this.pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if (transceiver.direction === "sendrecv" || (kind !== "audio" && kind !== "video")) continue;
+      transceiver.direction = "sendrecv";
+      const track = kind === "audio" ? this.media.audioTrack : this.media.videoTrack;
+      void transceiver.sender.replaceTrack(track);
+      transceiver.sender.setStreams(this.media.stream);
+    }
+  }
+
+  /**
+   * A negotiation message from the other side.
+   * @param {SealedMessage} message
+   */
+  receive(message) {
+    this.queue = this.queue.then(() => this.handle(message)).catch((error) => this.warn("negotiation failed", error));
+    return this.queue;
+  }
+
+  /** @param {SealedMessage} message */
+  async handle(message) {
+    const pc = this.pc;
+    if (this.closed) return;
+    if (message.kind === "sdp") {
+      const { description } = message;
+      const collision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
+      this.ignoreOffer = !this.polite && collision;
+      if (this.ignoreOffer) return;
+      await pc.setRemoteDescription(description); // a polite side in collision rolls back implicitly
+      if (description.type === "offer") {
+        this.attachLocal();
+        await pc.setLocalDescription();
+        await this.sendDescription();
+      }
+      await this.computeSafetyCode();
+    } else if (message.kind === "ice") {
+      try {
+        await pc.addIceCandidate(message.candidate ?? undefined);
+      } catch (error) {
+        if (!this.ignoreOffer) this.warn("a network candidate was refused", error);
+      }
+    }
+  }
+
+  async computeSafetyCode() {
+    const local = fingerprintOf(this.pc.localDescription?.sdp);
+    const remote = fingerprintOf(this.pc.remoteDescription?.sdp);
+    if (local && remote && !this.safetyCode) {
+      this.safetyCode = await safetyCode(local, remote);
+      this.emit("state");
+    }
+  }
+
+  connectionChanged() {
+    const state = this.pc.connectionState;
+    clearTimeout(this.restartTimer);
+    if (state === "connected") {
+      this.watchTransport();
+      void this.applyBudget();
+    } else if (state === "failed") {
+      this.pc.restartIce();
+    } else if (state === "disconnected") {
+      // Often a blip that heals by itself; if not, find a new path.
+      this.restartTimer = setTimeout(() => {
+        if (this.pc.connectionState === "disconnected") this.pc.restartIce();
+      }, DISCONNECTED_GRACE_MS);
+    }
+    this.emit("state");
+  }
+
+  /** When the other page closes its connection, DTLS says so at once: no waiting for timeouts. */
+  watchTransport() {
+    const transport = this.pc.getSenders()[0]?.transport;
+    if (!transport || transport.onstatechange) return;
+    transport.onstatechange = () => {
+      if (transport.state === "closed" || transport.state === "failed") this.emit("ended");
+    };
+  }
+
+  /**
+   * After a signalling reconnect the other side has a new peer id. An offer that went out while
+   * signalling was down is sent again; a path that broke meanwhile is looked for anew.
+   * @param {string} peer
+   */
+  rebind(peer) {
+    this.peer = peer;
+    if (this.pc.signalingState === "have-local-offer") void this.sendDescription();
+    if (this.pc.connectionState === "failed" || this.pc.connectionState === "disconnected") this.pc.restartIce();
+  }
+
+  /** @param {"audio" | "video"} kind @param {MediaStreamTrack | null} track */
+  async replaceTrack(kind, track) {
+    for (const transceiver of this.pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind === kind && transceiver.direction === "sendrecv") {
+        await transceiver.sender.replaceTrack(track);
+      }
+    }
+    if (kind === "video") await this.applyBudget();
+  }
+
+  /** @param {number} videoKbps */
+  async setBudget(videoKbps) {
+    this.budgetKbps = videoKbps;
+    await this.applyBudget();
+  }
+
+  applyBudget() {
+    this.budgetChain = this.budgetChain.then(() => this.setSendParameters());
+    return this.budgetChain;
+  }
+
+  async setSendParameters() {
+    if (!this.budgetKbps || this.closed) return;
+    for (const sender of this.pc.getSenders()) {
+      const kind = sender.track?.kind;
+      if (!kind) continue;
+      const parameters = sender.getParameters();
+      if (!parameters.encodings?.length) continue; // not negotiated yet; "connected" applies it
+      const settings = kind === "video" ? videoEncoding(this.budgetKbps) : { maxBitrate: AUDIO_KBPS * 1000 };
+      for (const encoding of parameters.encodings) Object.assign(encoding, settings);
+      try {
+        await sender.setParameters(parameters);
+      } catch (error) {
+        this.warn("could not set the send bitrate", error);
+      }
+    }
+  }
+
+  /** The other side's speaking level now, 0..1, from what the audio receiver hears. */
+  level() {
+    for (const receiver of this.pc.getReceivers()) {
+      if (receiver.track.kind !== "audio") continue;
+      return scaleLevel(receiver.getSynchronizationSources()[0]?.audioLevel ?? 0);
+    }
+    return 0;
+  }
+
+  /** @returns {Promise<Quality | null>} */
+  async quality() {
+    if (this.pc.connectionState !== "connected") return null;
+    const report = await this.pc.getStats();
+    const now = performance.now();
+    /** @type {Record<string, any>} */
+    const byId = {};
+    report.forEach((entry) => {
+      byId[entry.id] = entry;
+    });
+    let pair = null;
+    let received = 0;
+    let sent = 0;
+    let lost = 0;
+    let packets = 0;
+    let video = "";
+    for (const entry of Object.values(byId)) {
+      if (entry.type === "transport" && entry.selectedCandidatePairId) pair = byId[entry.selectedCandidatePairId];
+      if (entry.type === "inbound-rtp") {
+        received += entry.bytesReceived ?? 0;
+        lost += entry.packetsLost ?? 0;
+        packets += entry.packetsReceived ?? 0;
+        if (entry.kind === "video" && entry.frameWidth) video = `${entry.frameWidth}×${entry.frameHeight}`;
+      }
+      if (entry.type === "outbound-rtp") sent += entry.bytesSent ?? 0;
+    }
+    const seconds = this.sampledAt ? (now - this.sampledAt) / 1000 : 0;
+    /** @param {string} name @param {number} value */
+    const delta = (name, value) => value - (this.previous.get(name) ?? value);
+    const lostNow = delta("lost", lost);
+    const packetsNow = delta("packets", packets);
+    const quality = {
+      rttMs: Math.round((pair?.currentRoundTripTime ?? 0) * 1000),
+      lossPct: packetsNow + lostNow > 0 ? (100 * lostNow) / (packetsNow + lostNow) : 0,
+      recvKbps: seconds ? Math.round((delta("received", received) * 8) / 1000 / seconds) : 0,
+      sendKbps: seconds ? Math.round((delta("sent", sent) * 8) / 1000 / seconds) : 0,
+      route: /** @type {"direct" | "relayed"} */ (
+        byId[pair?.localCandidateId]?.candidateType === "relay" || byId[pair?.remoteCandidateId]?.candidateType === "relay"
+          ? "relayed"
+          : "direct"
+      ),
+      video: video || "none",
+      grade: /** @type {"good" | "fair" | "poor"} */ ("good"),
+    };
+    quality.grade = quality.lossPct > 5 || quality.rttMs > 400 ? "poor" : quality.lossPct > 1 || quality.rttMs > 150 ? "fair" : "good";
+    this.previous = new Map([
+      ["lost", lost],
+      ["packets", packets],
+      ["received", received],
+      ["sent", sent],
+    ]);
+    this.sampledAt = now;
+    return quality;
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.pc.close();
+  }
+}

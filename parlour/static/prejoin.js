@@ -1,0 +1,267 @@
+// @ts-check
+/**
+ * Before joining: the camera preview with a live microphone level and device choices, the
+ * name (remembered) and the passphrase (or the note that the link carried it), and a plain
+ * sentence for everything that can stand in the way.
+ */
+
+import { DevicePickers } from "./pickers.js";
+import * as prefs from "./prefs.js";
+
+/** @typedef {import("./media.js").LocalMedia} LocalMedia */
+
+/** What a person should read for each reason a join can fail. */
+const JOIN_ERRORS = /** @type {Record<string, string>} */ ({
+  "no-such-room": "That passphrase does not open a room here. Check it and try again.",
+  "room-full": "The room is full. Try again when someone has left.",
+  "locked-out": "Too many wrong passphrases came from your network, so joining is paused for a while.",
+  "rate-limited": "Too many attempts at once. Wait a moment, then try again.",
+  closed: "Could not reach the server. Check your network connection and try again.",
+});
+
+const MEDIA_PROBLEMS = /** @type {Record<string, string>} */ ({
+  denied:
+    "Parlour may not use your camera and microphone. To allow them, select the camera or lock icon beside the address, allow both, then press Try again. Or join without them: you will see and hear the others, but they will not see or hear you.",
+  "no-devices":
+    "No camera or microphone was found. You can still join to watch and listen; the others will not see or hear you.",
+  "in-use":
+    "Your camera or microphone is being used by another app. Close that app and press Try again, or join without them.",
+  unsupported: "This browser cannot use a camera or microphone on this page. You can still join to watch and listen.",
+  "no-camera": "No camera was found, so you will join with sound only.",
+  "no-microphone": "No microphone was found: the others will see you but not hear you.",
+});
+
+/** Why this browser cannot take part at all, or null when it can. */
+export function unsupported() {
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
+    return "Calls need a secure connection: open this page through its https:// address.";
+  }
+  if (!("RTCPeerConnection" in window) || !navigator.mediaDevices?.getUserMedia) {
+    return "This browser cannot make calls. Please open this page in a recent Firefox, Chrome, Edge or Safari.";
+  }
+  return null;
+}
+
+/** @param {string} code @param {string} serverMessage */
+export function joinError(code, serverMessage = "") {
+  const text = JOIN_ERRORS[code] ?? `The server refused to let you in (${code}).`;
+  const minutes = /in (\d+) minute/.exec(serverMessage)?.[1];
+  if (code === "locked-out") return `${text} ${minutes ? `Wait ${minutes} minutes` : "Wait a while"}, then try again.`;
+  return text;
+}
+
+/** The passphrase a link carries after "#", or "". */
+export function linkPassphrase() {
+  const hash = location.hash.slice(1);
+  try {
+    return decodeURIComponent(hash);
+  } catch {
+    return hash;
+  }
+}
+
+/** @param {string} id */
+function byId(id) {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`page is missing #${id}`);
+  return found;
+}
+
+export class Prejoin {
+  /**
+   * @param {LocalMedia} media
+   * @param {(name: string, passphrase: string) => void} join
+   */
+  constructor(media, join) {
+    this.media = media;
+    this.root = byId("prejoin");
+    this.form = /** @type {HTMLFormElement} */ (byId("join-form"));
+    this.name = /** @type {HTMLInputElement} */ (byId("name"));
+    this.passphrase = /** @type {HTMLInputElement} */ (byId("passphrase"));
+    this.preview = /** @type {HTMLVideoElement} */ (byId("preview"));
+    this.previewNote = byId("preview-note");
+    this.meter = byId("level");
+    this.mediaProblem = byId("media-problem");
+    this.retry = byId("media-retry");
+    this.status = byId("join-status");
+    this.statusText = byId("join-status-text");
+    this.error = byId("join-error");
+    this.button = /** @type {HTMLButtonElement} */ (byId("join"));
+    this.micToggle = /** @type {HTMLButtonElement} */ (byId("preview-mic"));
+    this.camToggle = /** @type {HTMLButtonElement} */ (byId("preview-camera"));
+    /** @type {number | undefined} */
+    this.slow = undefined;
+    this.metering = false;
+    this.denied = false;
+    this.opened = false; // until the first answer about devices, say nothing about them
+    this.pickers = new DevicePickers(
+      media,
+      {
+        camera: /** @type {HTMLSelectElement} */ (byId("camera")),
+        microphone: /** @type {HTMLSelectElement} */ (byId("microphone")),
+        speaker: /** @type {HTMLSelectElement} */ (byId("speaker")),
+      },
+      { speaker: () => {}, problem: (text) => this.showProblem(text) },
+    );
+    this.name.value = prefs.load("name") ?? "";
+    const fromLink = linkPassphrase();
+    if (fromLink) {
+      this.passphrase.value = fromLink;
+      byId("passphrase-field").hidden = true;
+      byId("link-note").hidden = false;
+    }
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = this.name.value.trim();
+      if (!name) return this.fail("Please type your name.", this.name);
+      if (!this.passphrase.value.trim()) return this.fail("Please type the passphrase.", this.passphrase);
+      prefs.save("name", name);
+      join(name, this.passphrase.value);
+    });
+    this.retry.addEventListener("click", () => void this.openMedia());
+    this.micToggle.addEventListener("click", () => media.setMicMuted(!media.micMuted));
+    this.camToggle.addEventListener("click", () => void media.setCameraOn(!media.cameraOn).catch(() => {}));
+    media.addEventListener("change", () => this.render());
+    this.render();
+  }
+
+  /** Check the browser, then start the preview. */
+  async start() {
+    const problem = unsupported();
+    if (problem) {
+      this.error.textContent = problem;
+      this.button.disabled = true;
+      this.root.classList.add("unsupported");
+      return;
+    }
+    this.focus();
+    await this.openMedia();
+  }
+
+  focus() {
+    const field = !this.name.value ? this.name : !this.passphrase.value ? this.passphrase : this.button;
+    field.focus();
+  }
+
+  async openMedia() {
+    this.showProblem("");
+    const cameraId = prefs.load("camera") ?? undefined;
+    const micId = prefs.load("microphone") ?? undefined;
+    const processing = prefs.loadProcessing();
+    let result = await this.media.open({ cameraId, micId, processing });
+    if (result.problem !== "denied" && ((cameraId && !result.video) || (micId && !result.audio))) {
+      // A remembered device that is gone (unplugged, another computer): take whatever exists.
+      prefs.save("camera", null);
+      prefs.save("microphone", null);
+      result = await this.media.open({ processing });
+    }
+    /** @type {string | null} */
+    let problem = result.problem;
+    if (!problem && !result.video && result.audio) problem = "no-camera";
+    if (!problem && !result.audio && result.video) problem = "no-microphone";
+    if (!problem && !result.audio && !result.video) problem = "no-devices";
+    this.denied = problem === "denied";
+    this.opened = true;
+    this.showProblem(problem ? MEDIA_PROBLEMS[problem] : "", problem === "denied" || problem === "in-use");
+    this.render();
+    await this.pickers.refresh();
+    this.meterLoop();
+  }
+
+  /** @param {string} text @param {boolean} [canRetry] */
+  showProblem(text, canRetry = false) {
+    const message = this.mediaProblem.querySelector("p");
+    if (message) message.textContent = text;
+    this.mediaProblem.hidden = !text;
+    this.retry.hidden = !canRetry;
+  }
+
+  render() {
+    const m = this.media;
+    const showing = m.hasCamera && m.cameraOn;
+    // A stream with no picture would hold back the page's load event for good: none then.
+    const source = showing && m.stream.getVideoTracks().length ? m.stream : null;
+    if (this.preview.srcObject !== source) this.preview.srcObject = source;
+    this.preview.classList.toggle("off", !showing);
+    this.previewNote.textContent = !this.opened
+      ? ""
+      : this.denied
+      ? "Camera not allowed"
+      : !m.hasCamera
+        ? "No camera"
+        : m.cameraOn
+          ? ""
+          : "Your camera is off";
+    this.micToggle.setAttribute("aria-label", m.micMuted ? "Unmute microphone" : "Mute microphone");
+    this.micToggle.classList.toggle("off", m.micMuted || !m.hasMic);
+    this.micToggle.hidden = !m.hasMic;
+    this.micToggle.querySelector("use")?.setAttribute("href", `static/icons.svg#${m.micMuted ? "mic-off" : "mic"}`);
+    this.camToggle.setAttribute("aria-label", m.cameraOn ? "Turn camera off" : "Turn camera on");
+    this.camToggle.classList.toggle("off", !showing);
+    this.camToggle.hidden = !m.hasCamera;
+    this.camToggle.querySelector("use")?.setAttribute("href", `static/icons.svg#${showing ? "cam" : "cam-off"}`);
+  }
+
+  /** The level meter runs while the form is on screen; aria-valuenow changes a few times a second. */
+  meterLoop() {
+    if (this.metering) return;
+    this.metering = true;
+    const bar = /** @type {HTMLElement} */ (this.meter.firstElementChild);
+    let said = -1;
+    let lastSaid = 0;
+    const frame = (/** @type {number} */ now) => {
+      if (this.root.hidden) {
+        this.metering = false;
+    this.denied = false;
+        return;
+      }
+      const level = this.media.micMuted ? 0 : Math.min(1, this.media.level());
+      bar.style.transform = `scaleX(${level.toFixed(3)})`;
+      const value = Math.round(level * 100);
+      if (value !== said && now - lastSaid > 250) {
+        this.meter.setAttribute("aria-valuenow", String(value));
+        [said, lastSaid] = [value, now];
+      }
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+
+  /** @param {string} text @param {HTMLElement} field */
+  fail(text, field) {
+    this.error.textContent = text;
+    field.focus();
+  }
+
+  /**
+   * Joining is under way: the button waits, and the status speaks only if it takes a while.
+   * @param {string} text  what is happening now, or "" when done
+   */
+  working(text) {
+    clearTimeout(this.slow);
+    this.button.disabled = Boolean(text);
+    const show = () => {
+      this.statusText.textContent = text;
+      this.status.hidden = !text;
+    };
+    if (text) this.error.textContent = "";
+    // Already on screen, or done: change at once. Otherwise speak up only if it takes a while.
+    if (!text || !this.status.hidden) show();
+    else this.slow = window.setTimeout(show, 300);
+  }
+
+  /** @param {string} text */
+  showError(text) {
+    this.working("");
+    this.error.textContent = text;
+  }
+
+  /** @param {boolean} shown */
+  show(shown) {
+    this.root.hidden = !shown;
+    if (shown) {
+      this.render();
+      this.meterLoop();
+    }
+  }
+}

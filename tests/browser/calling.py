@@ -1,0 +1,330 @@
+"""Taking part in a real call as a person would, and watching its media as webrtc-internals does.
+
+Controls are found by role and accessible name (the contract in the call page's docs); media is
+read through the RTCPeerConnections the conftest's init script collects in `window.__pcs`.
+Everything that takes time is awaited by polling for the condition, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from playwright.sync_api import Locator, Page, expect
+
+T = TypeVar("T")
+
+TIMEOUT_S = 15.0
+POLL_MS = 200
+
+# call.upload_kbps for every call test: low enough that both ends of PROTOCOL.md's budget rules
+# are reached (two people: 960 kbit/s, 1.5 times smaller; four: 293 kbit/s, 3 times smaller,
+# 15 fps), which also keeps four fake cameras affordable on a two-core machine.
+UPLOAD_KBPS = 1000
+AUDIO_KBPS = 40
+
+RECONNECTING = "Reconnecting to the server…"
+# signaling.js retries with a backoff that grows to 10 s (±20 %): once the server is back, the
+# next attempt may be that far off.
+RECONNECT_TIMEOUT_MS = 30_000
+
+
+def join(page: Page, name: str, passphrase: str | None = None) -> None:
+    """Type the name (and the passphrase unless the link carried it) and press Join."""
+    page.get_by_role("textbox", name="Your name").fill(name)
+    if passphrase is not None:
+        page.get_by_role("textbox", name="Passphrase").fill(passphrase)
+    page.get_by_role("button", name="Join", exact=True).click()
+    expect(own_tile(page, name)).to_be_visible()
+
+
+def call_list(page: Page) -> Locator:
+    return page.get_by_role("list", name="People in the call")
+
+
+def tile(page: Page, name: str) -> Locator:
+    """The tile of someone else, as its group is named: exactly their display name."""
+    return call_list(page).get_by_role("group", name=name, exact=True)
+
+
+def own_tile(page: Page, name: str) -> Locator:
+    return call_list(page).get_by_role("group", name=f"{name} (you)", exact=True)
+
+
+def controls(page: Page) -> Locator:
+    return page.get_by_role("toolbar", name="Call controls")
+
+
+def press(page: Page, button: str) -> None:
+    controls(page).get_by_role("button", name=button, exact=True).click()
+
+
+def say(page: Page, text: str) -> None:
+    """Write in the chat, opening the panel first if it is closed (as on narrow screens)."""
+    open_chat(page)
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("complementary", name="Chat").get_by_role("button", name="Send").click()
+
+
+def open_chat(page: Page) -> None:
+    button = controls(page).get_by_role("button", name="Chat", exact=True)
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(page.get_by_role("complementary", name="Chat")).to_be_visible()
+
+
+def chat_log(page: Page) -> Locator:
+    """The chat's messages, opening the panel to read them."""
+    open_chat(page)
+    return page.get_by_role("list", name="Messages")
+
+
+def link_url(base: str, passphrase: str) -> str:
+    """A join link: the passphrase travels after "#", which browsers never send to a server."""
+    return base + "#" + passphrase.replace(" ", "%20")
+
+
+def eventually(page: Page, check: Callable[[], T], what: str, timeout: float = TIMEOUT_S) -> T:
+    """Run `check` until it stops raising AssertionError (like Playwright's expect.poll)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError as error:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}, within {timeout:.0f} s: {error}") from None
+        page.wait_for_timeout(POLL_MS)  # lets Playwright deliver events between two polls
+
+
+# --- What getStats says --------------------------------------------------------------------
+
+PEEK = """async () => {
+  const out = [];
+  for (const [index, pc] of window.__pcs.entries()) {
+    if (pc.connectionState === "closed") continue;
+    const byId = new Map();
+    (await pc.getStats()).forEach((entry) => byId.set(entry.id, entry));
+    const link = {index, state: pc.connectionState, frames_decoded: 0, audio_packets: 0,
+                  audio_energy: 0, local: null, remote: null};
+    for (const s of byId.values()) {
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        link.frames_decoded += s.framesDecoded ?? 0;
+      }
+      if (s.type === "inbound-rtp" && s.kind === "audio") {
+        link.audio_packets += s.packetsReceived ?? 0;
+        link.audio_energy += s.totalAudioEnergy ?? 0;
+      }
+      if (s.type === "transport" && s.selectedCandidatePairId) {
+        const pair = byId.get(s.selectedCandidatePairId);
+        link.local = byId.get(pair?.localCandidateId)?.candidateType ?? null;
+        link.remote = byId.get(pair?.remoteCandidateId)?.candidateType ?? null;
+      }
+    }
+    out.push(link);
+  }
+  return out;
+}"""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One RTCPeerConnection of a page, as getStats reports it."""
+
+    index: int
+    state: str
+    frames_decoded: int
+    audio_packets: int
+    audio_energy: float  # totalAudioEnergy: grows only while there is sound
+    local: str | None  # candidateType of the selected pair's local candidate
+    remote: str | None
+
+
+def links(page: Page) -> list[Link]:
+    """Every RTCPeerConnection of the page that is not closed."""
+    return [Link(**entry) for entry in page.evaluate(PEEK)]
+
+
+def connected(page: Page) -> list[Link]:
+    return [link for link in links(page) if link.state == "connected"]
+
+
+def wait_decoding(page: Page, count: int, who: str) -> list[Link]:
+    """Wait until `count` connections are up and every one decodes video frames, more each poll."""
+    before: dict[int, int] = {}
+
+    def check() -> list[Link]:
+        live = connected(page)
+        stale = [
+            link
+            for link in live
+            if link.frames_decoded <= before.get(link.index, -1) or link.index not in before
+        ]
+        before.clear()
+        before.update({link.index: link.frames_decoded for link in live})
+        assert len(live) == count, f"{len(live)} connections up, not {count}: {links(page)}"
+        assert not stale, f"not decoding more video frames: {stale}"
+        return live
+
+    return eventually(page, check, f"{who} decoding video from {count} people")
+
+
+def assert_direct(page: Page, who: str) -> None:
+    """Every selected candidate pair joins the two browsers directly: no TURN relay."""
+    for link in connected(page):
+        assert link.local, f"{who}: no selected candidate pair: {link}"
+        assert link.remote, f"{who}: no selected candidate pair: {link}"
+        assert "relay" not in (link.local, link.remote), f"{who}: relayed: {link}"
+
+
+# A person sees video moving: each element has a picture size, plays, and its clock advances.
+PLAYING = """(videos) => videos.map((video) => {
+  const time = video.currentTime;
+  const moved = video.__seenTime !== undefined && time > video.__seenTime;
+  video.__seenTime = time;
+  return moved && video.videoWidth > 0 && !video.paused;
+}).every(Boolean)"""
+
+
+def wait_playing(page: Page, *names: str) -> None:
+    """The tiles of these people show moving video on this page."""
+    handles = []
+    for name in names:
+        video = tile(page, name).locator("video")
+        expect(video).to_have_count(1)
+        handles.append(video.element_handle())
+    page.wait_for_function(PLAYING, arg=handles, polling=POLL_MS)
+
+
+# How much a measure may creep while "still": a muted microphone sends digital silence whose
+# totalAudioEnergy still grows by ~1e-9 a second; the fake microphone's beeps add ~1e-1.
+STILL = {"frames_decoded": 0.0, "audio_energy": 1e-6}
+
+
+def wait_still(page: Page, link_index: int, measure: str, who: str) -> None:
+    """`measure` of one connection stops growing while audio packets keep arriving.
+
+    The audio packets are the clock: about fifty a second reach a receiver whatever the sender
+    does with its microphone, so "flat over 50 packets" means "flat for about a second" without
+    sleeping. The first 50 packets let whatever was already in flight or buffered drain.
+    """
+
+    def sample() -> Link:
+        return next(link for link in links(page) if link.index == link_index)
+
+    def after(packets: int, start: Link) -> Link:
+        def check() -> Link:
+            now = sample()
+            assert now.audio_packets >= start.audio_packets + packets, f"{now}"
+            return now
+
+        return eventually(page, check, f"{who} receiving {packets} audio packets")
+
+    start = after(50, sample())
+    end = after(50, start)
+    assert getattr(end, measure) - getattr(start, measure) <= STILL[measure], (
+        f"{who}: {measure} went on from {getattr(start, measure)} to {getattr(end, measure)}"
+    )
+
+
+def wait_growing(page: Page, link_index: int, measure: str, who: str) -> None:
+    """`measure` of one connection grows again."""
+    first: list[Any] = []
+
+    def check() -> None:
+        now = next(link for link in links(page) if link.index == link_index)
+        value = getattr(now, measure)
+        if not first:
+            first.append(value)
+        assert value > first[0], f"{measure} stuck at {value}"
+
+    eventually(page, check, f"{who}: {measure} growing")
+
+
+# --- Senders ---------------------------------------------------------------------------------
+
+SENDERS = """() => window.__pcs
+  .filter((pc) => pc.connectionState === "connected")
+  .flatMap((pc) => pc.getTransceivers())
+  .filter((t) => t.currentDirection === "sendrecv" || t.currentDirection === "sendonly")
+  .map((t) => ({
+    kind: t.receiver.track.kind,
+    track: t.sender.track
+      ? {enabled: t.sender.track.enabled, state: t.sender.track.readyState,
+         label: t.sender.track.label, deviceId: t.sender.track.getSettings().deviceId ?? null}
+      : null,
+    encodings: (t.sender.getParameters().encodings ?? []).map((e) => ({
+      maxBitrate: e.maxBitrate ?? null,
+      scaleResolutionDownBy: e.scaleResolutionDownBy ?? null,
+      maxFramerate: e.maxFramerate ?? null,
+    })),
+  }))"""
+
+
+def senders(page: Page, kind: str) -> list[dict[str, Any]]:
+    """What each connected RTCPeerConnection sends of one kind: the track and the encodings."""
+    return [s for s in page.evaluate(SENDERS) if s["kind"] == kind]
+
+
+def expected_video_kbps(upload_kbps: int, others: int) -> float:
+    """PROTOCOL.md, "Sending within a budget", written out independently of mesh.js."""
+    return max(100.0, min(2500.0, (upload_kbps - AUDIO_KBPS * others) / others))
+
+
+def expected_scale(kbps: float) -> float:
+    return 1.0 if kbps >= 1200 else 1.5 if kbps >= 600 else 2.0 if kbps >= 300 else 3.0
+
+
+# --- Safety code -----------------------------------------------------------------------------
+
+FINGERPRINT = re.compile(r"^a=fingerprint:(\S+) (\S+)", re.M | re.I)
+
+
+def safety_code(local_sdp: str, remote_sdp: str) -> str:
+    """PROTOCOL.md, "Safety code", from the two session descriptions."""
+    prints = []
+    for sdp in (local_sdp, remote_sdp):
+        found = FINGERPRINT.search(sdp)
+        assert found, "a session description without a=fingerprint"
+        prints.append(f"{found.group(1).lower()} {found.group(2).upper()}")
+    text = "\n".join(["parlour/v1 safety code", *sorted(prints)])
+    number = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 1_000_000
+    digits = f"{number:06d}"
+    return f"{digits[:3]} {digits[3:]}"
+
+
+DESCRIPTIONS = """() => window.__pcs
+  .filter((pc) => pc.connectionState === "connected")
+  .map((pc) => [pc.localDescription.sdp, pc.remoteDescription.sdp])"""
+
+
+def shown_safety_code(page: Page, name: str) -> str:
+    """Open `Connection details for NAME` and read the code beside `Safety code`."""
+    button = tile(page, name).get_by_role("button", name=f"Connection details for {name}")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    details = page.get_by_role("region", name=f"Connection details for {name}")
+    code = details.locator("dt", has_text="Safety code").locator("xpath=following-sibling::dd[1]")
+    expect(code).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    return code.inner_text()
+
+
+# --- What crosses the server -------------------------------------------------------------------
+
+# Each has a character base64url never uses, or is long enough never to turn up by chance in
+# the ciphertexts (a three-letter word would, in the ~50 kB of envelopes of a call).
+SDP_MARKERS = ("v=0", "a=fingerprint", "candidate", "typ host", "ice-ufrag", '"sdp"', "m=video")
+
+
+def assert_nothing_readable(frames: list[str], secrets: list[str]) -> None:
+    """No session description, ICE candidate or secret in any WebSocket frame.
+
+    `secrets` should be long or hold a space, for the reason given above SDP_MARKERS.
+    """
+    assert frames, "no WebSocket frames were seen at all"
+    wire = "\n".join(frames)
+    for marker in (*SDP_MARKERS, *secrets):
+        assert marker not in wire, f"{marker!r} crossed the server"
