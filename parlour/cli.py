@@ -11,8 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from parlour import __version__, config, configfile, keys
+from parlour import __version__, config, keys
 from parlour.settings import Settings
+
+# configfile (tomlkit) and the server (aiohttp) are imported inside the commands that use them:
+# `parlour serve` runs on the web stack and `tomllib` alone (docs/performance.md, idle memory),
+# and the other commands never load the web stack.
 
 DEFAULT_CONFIG = Path("parlour.toml")
 FIRST_ROOM = "lounge"
@@ -32,6 +36,8 @@ def _load(path: Path) -> Settings:
 
 def create_config(path: Path, rooms: Sequence[tuple[str, str]] = ()) -> None:
     """Write a new parlour.toml with fresh secrets and the given (name, passphrase) rooms."""
+    from parlour import configfile
+
     salt = keys.generate_salt()
     verifiers = [(name, keys.room_keys(passphrase, salt).verifier) for name, passphrase in rooms]
     base_path = "/" + keys.generate_path_secret()
@@ -72,6 +78,8 @@ def _read_passphrase() -> str:
 
 
 def _room_add(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
     path: Path = args.config
     settings = _load(path)
     passphrase = _read_passphrase() if args.passphrase_stdin else keys.generate_passphrase()
@@ -90,6 +98,8 @@ def _room_add(args: argparse.Namespace) -> int:
 
 
 def _room_remove(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
     configfile.remove_room(args.config, args.name)
     print(f"Removed room {args.name} from {args.config}.")
     print("A running server closes it when it gets SIGHUP (kill -HUP <pid>).")
@@ -97,6 +107,8 @@ def _room_remove(args: argparse.Namespace) -> int:
 
 
 def _room_list(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
     rooms = configfile.list_rooms(args.config)
     if not rooms:
         print(f"No rooms in {args.config}. Add one: parlour room add NAME")
@@ -120,7 +132,6 @@ def _serve(args: argparse.Namespace) -> int:
         first_room = first_run(path)
         print(f"Wrote {path}: fresh secrets and one room, {first_room[0]}.")
     settings = _load(path)
-    # Imported here so the other commands never pay for (or depend on) the web stack.
     from parlour.server import run
 
     return run(settings, first_room=first_room)
@@ -174,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (UserError, configfile.ConfigEditError) as error:
+    except (UserError, config.ConfigEditError) as error:
         print(error, file=sys.stderr)
         return 1
     except OSError as error:

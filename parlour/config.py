@@ -59,6 +59,10 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+class ConfigEditError(Exception):
+    """An edit of the file (configfile.py) that was refused; the message is for the operator."""
+
+
 class Invalid(Exception):
     """Raised by a converter; `detail` adds to the key's requirement when it alone is too vague."""
 

@@ -23,10 +23,6 @@ from parlour.settings import DEFAULT_MAX_MEMBERS
 PRIVATE = 0o600  # the file holds the salt
 
 
-class ConfigEditError(Exception):
-    """An edit that was refused; the message is a sentence for the operator."""
-
-
 def atomic_write(path: Path, data: bytes, mode: int = PRIVATE) -> None:
     """Replace `path` in one step with `data`, created with `mode` from the first byte on."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -106,9 +102,9 @@ def _parse(path: Path) -> TOMLDocument:
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigEditError(f"{path} does not exist; {config.NEW_FILE_FIX}.") from None
+        raise config.ConfigEditError(f"{path} does not exist; {config.NEW_FILE_FIX}.") from None
     except tomlkit.exceptions.ParseError as error:
-        raise ConfigEditError(
+        raise config.ConfigEditError(
             f"{path} is not valid TOML ({error}); `parlour check` shows where."
         ) from None
 
@@ -126,23 +122,23 @@ def _rooms(document: TOMLDocument) -> dict[str, Any]:
 
 def _add_room(document: TOMLDocument, name: str, verifier: bytes, max_members: int | None) -> None:
     if not config.ROOM_NAME.fullmatch(name):
-        raise ConfigEditError(
+        raise config.ConfigEditError(
             f"{name!r} cannot be a room name: use 1-64 characters of A-Z a-z 0-9 _ -."
         )
     if max_members is not None and not config.MIN_MEMBERS <= max_members <= DEFAULT_MAX_MEMBERS:
-        raise ConfigEditError(
+        raise config.ConfigEditError(
             f"A room holds {config.MIN_MEMBERS} to {DEFAULT_MAX_MEMBERS} people, not {max_members}."
         )
     rooms = _rooms(document)
     if name in rooms:
-        raise ConfigEditError(
+        raise config.ConfigEditError(
             f"There is already a room named {name}; pick another name, "
             f"or run `parlour room remove {name}` first."
         )
     encoded = keys.b64url(verifier)
     for other, room in rooms.items():
         if isinstance(room, dict) and room.get("verifier") == encoded:
-            raise ConfigEditError(
+            raise config.ConfigEditError(
                 f"That passphrase already opens room {other}; choose a different one."
             )
     table = tomlkit.table()
@@ -163,7 +159,7 @@ def add_room(path: Path, name: str, verifier: bytes, max_members: int | None = N
 def remove_room(path: Path, name: str) -> None:
     def remove(document: TOMLDocument) -> None:
         if name not in _rooms(document):
-            raise ConfigEditError(f"There is no room named {name} in {path}.")
+            raise config.ConfigEditError(f"There is no room named {name} in {path}.")
         del document["rooms"][name]
 
     _edit(path, remove)

@@ -16,9 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# `cryptography` is imported inside the functions that use it: the server never calls them,
+# and importing it costs `parlour serve` 6 MiB of resident memory (docs/performance.md).
 
 KDF_ITERATIONS = 600_000
 SALT_BYTES = 32
@@ -77,6 +76,9 @@ def stretch(passphrase: str, salt: bytes, iterations: int = KDF_ITERATIONS) -> b
 
 
 def _expand(master: bytes, info: bytes, length: int) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(master)
 
 
@@ -104,11 +106,15 @@ def envelope_aad(sender: str, recipient: str, seq: int) -> bytes:
 
 
 def seal(key: bytes, sender: str, recipient: str, seq: int, plaintext: bytes, iv: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(key).encrypt(iv, plaintext, envelope_aad(sender, recipient, seq))
 
 
 def open_sealed(key: bytes, sender: str, recipient: str, seq: int, iv: bytes, ct: bytes) -> bytes:
     """Raises cryptography's InvalidTag when the envelope was forged, altered or redirected."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(key).decrypt(iv, ct, envelope_aad(sender, recipient, seq))
 
 

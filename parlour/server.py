@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
-from parlour import __version__, config, tls
+from parlour import __version__, config
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
 from parlour.web import make_runner
@@ -46,8 +47,7 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
     loop.add_signal_handler(signal.SIGHUP, _reload, hub)
     await runner.setup()
     try:
-        files = tls.certificate_files(settings)
-        ssl_context = tls.ssl_context(files) if files else None
+        files, ssl_context = _tls(settings)
         listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await listener.start()
         _announce(settings, _bound_port(runner) or settings.port, files, first_room)
@@ -55,6 +55,17 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
     finally:
         log.info("shutting down: closing %d connections", len(site.sockets))
         await runner.cleanup()
+
+
+def _tls(settings: Settings) -> tuple[tuple[Path, Path] | None, ssl.SSLContext | None]:
+    """The certificate files and server context, or none at all without TLS."""
+    if settings.tls.mode is TlsMode.OFF:
+        return None, None
+    # Imported only with TLS on: it brings `cryptography`, 6 MiB that plain HTTP never uses.
+    from parlour import tls
+
+    files = tls.certificate_files(settings)
+    return files, tls.ssl_context(files) if files else None
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:
@@ -90,6 +101,8 @@ def _announce(
 ) -> None:
     lines = [f"Parlour {__version__} is listening on {settings.page_url(port)}"]
     if settings.tls.mode is TlsMode.SELF_SIGNED and files is not None:
+        from parlour import tls
+
         lines.append(f"Self-signed certificate, SHA-256 {tls.fingerprint(files[0])}")
     if first_room is not None:
         name, passphrase = first_room

@@ -88,6 +88,10 @@ class Lines:
         self._thread.join(STARTUP_TIMEOUT)
         self._stream.close()
 
+    def rest(self) -> list[str]:
+        """Every line not yet looked at, once close() has seen the pipe end."""
+        return [line for line in iter(self._queue.get_nowait, None)]
+
     def expect(self, pattern: str, timeout: float = STARTUP_TIMEOUT) -> re.Match[str]:
         """The next line not yet looked at that matches `pattern`."""
         compiled = re.compile(pattern)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from parlour import config, configfile, keys
-from parlour.configfile import ConfigEditError
+from parlour.config import ConfigEditError
 
 SALT = bytes(range(32))
 V1, V2, V3 = (keys.verifier(bytes([n]) * 32) for n in (1, 2, 3))

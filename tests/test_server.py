@@ -86,6 +86,25 @@ async def relays(
     return got == {"type": "signal", "from": sender_id, "seq": 1, "iv": IV, "ct": CT}
 
 
+async def test_serving_plain_http_never_imports_cryptography_or_tomlkit(
+    tmp_path: Path, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TLS the server needs neither; loading them would cost 7 MiB of resident memory."""
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # Python lists every import on stderr
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    with ParlourProcess.start(config) as server:
+        async with session.get(server.url) as response:
+            assert response.status == 200
+        alice, alice_id = await member(session, server, LOUNGE)
+        bob, bob_id = await member(session, server, LOUNGE)
+        assert await relays(alice, alice_id, bob, bob_id)
+        await alice.close()
+        await bob.close()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in server.stderr.rest()}
+    assert {"aiohttp.web", "msgspec", "parlour.signaling"} <= imported
+    assert not {name for name in imported if name.split(".")[0] in ("cryptography", "tomlkit")}
+
+
 async def test_printed_url_serves_the_page(
     server: ParlourProcess, session: aiohttp.ClientSession
 ) -> None:
