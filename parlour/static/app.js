@@ -10,7 +10,7 @@ import { Controls } from "./controls.js";
 import { closable, SettingsDialog } from "./dialogs.js";
 import { LocalMedia } from "./media.js";
 import * as prefs from "./prefs.js";
-import { joinError, Prejoin } from "./prejoin.js";
+import { joinError, linkPassphrase, Prejoin } from "./prejoin.js";
 import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
 import { SELF, Stage } from "./stage.js";
@@ -111,19 +111,53 @@ function socketUrl() {
   return url.href;
 }
 
+/**
+ * A link that carries the passphrase lets the page connect and stretch the key while the person
+ * is still choosing a camera and typing a name; Join then waits only for the server's answer.
+ * @param {string} passphrase
+ */
+function connectEarly(passphrase) {
+  const signaling = new Signaling(socketUrl());
+  const connected = signaling.connect().then(() => signaling.prepare(passphrase));
+  connected.catch(() => {}); // join() connects afresh when this one failed
+  return { signaling, connected };
+}
+
+/** @type {{signaling: Signaling, connected: Promise<void>} | null} */
+let early = linkPassphrase() ? connectEarly(linkPassphrase()) : null;
+
+/** The early connection if it is still usable, else a new one. @returns {Promise<Signaling>} */
+async function connected() {
+  const taken = early;
+  early = null;
+  if (taken) {
+    try {
+      await taken.connected;
+      if (taken.signaling.state === "ready") return taken.signaling;
+    } catch {
+      // The server was unreachable when the page opened; it may be back now.
+    }
+    taken.signaling.close();
+  }
+  const signaling = new Signaling(socketUrl());
+  await signaling.connect();
+  return signaling;
+}
+
 /** @param {string} name @param {string} passphrase */
 async function join(name, passphrase) {
-  const signaling = new Signaling(socketUrl());
+  /** @type {Signaling | undefined} */
+  let signaling;
   let joined;
   try {
     prejoin.working("Connecting…");
-    await signaling.connect();
+    signaling = await connected();
     prejoin.working("Unlocking the room…");
     joined = await signaling.join(passphrase);
   } catch (error) {
     const code = error instanceof SignalingError ? error.code : "closed";
     prejoin.showError(joinError(code, error instanceof Error ? error.message : ""));
-    signaling.close();
+    signaling?.close();
     return;
   }
   prejoin.working("");

@@ -146,6 +146,9 @@ export class Signaling extends EventTarget {
     this.inbox = Promise.resolve();
     /** Sealing too: seq must reach the wire in the order it was assigned. */
     this.outbox = Promise.resolve();
+    /** The key stretch for the passphrase about to be used, started as early as it is known. */
+    /** @type {{passphrase: string, keys: Promise<import("./crypto.js").RoomKeys>} | null} */
+    this.stretched = null;
     /** @type {{resolve: (v: any) => void, reject: (e: Error) => void, type: string} | null} */
     this.pending = null;
     this.attempt = 0;
@@ -195,10 +198,33 @@ export class Signaling extends EventTarget {
    * @returns {Promise<Joined>}
    */
   async join(passphrase) {
-    const welcome = this.welcome;
-    if (!welcome || this.state !== "ready") throw new Error(`signalling: cannot join while ${this.state}`);
-    const keys = await deriveRoomKeys(passphrase, unb64url(welcome.salt), welcome.iterations);
+    if (this.state !== "ready") throw new Error(`signalling: cannot join while ${this.state}`);
+    const keys = await this.stretch(passphrase);
+    this.stretched = null; // from here on the room holds the keys; the passphrase goes
     return this.enter(keys.locator, keys.key);
+  }
+
+  /**
+   * Start the key stretch (a slow step, seconds on a phone) before join() is called, for a
+   * passphrase known early, as when a link carries it: Join then waits only for the server.
+   * @param {string} passphrase
+   */
+  prepare(passphrase) {
+    this.stretch(passphrase).catch(() => {}); // join() meets the same failure, and reports it
+  }
+
+  /**
+   * The room keys for `passphrase` with this server's salt, stretched once however often asked.
+   * @param {string} passphrase
+   */
+  stretch(passphrase) {
+    const welcome = this.welcome;
+    if (!welcome) throw new Error(`signalling: no salt before the welcome (${this.state})`);
+    if (this.stretched?.passphrase !== passphrase) {
+      const keys = deriveRoomKeys(passphrase, unb64url(welcome.salt), welcome.iterations);
+      this.stretched = { passphrase, keys };
+    }
+    return this.stretched.keys;
   }
 
   /** @param {string} locator @param {CryptoKey} key @returns {Promise<Joined>} */
@@ -270,6 +296,7 @@ export class Signaling extends EventTarget {
   }
 
   forgetRoom() {
+    this.stretched = null;
     this.room = null;
     this.id = null;
     this.peers = new Set();

@@ -151,6 +151,27 @@ def test_wrong_passphrase_is_told_clearly_and_joins_nothing(
     assert not [m for m in person.messages("received") if m["type"] == "joined"]
 
 
+def test_a_join_link_is_welcomed_before_join_and_joins_on_the_same_socket(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """From a link the page connects while the person types, and says nothing until Join."""
+    context = browser.new_context()
+    page = context.new_page()
+    people.append(Person(page))  # closed with the others
+    later: list[object] = []
+    with page.expect_websocket() as opened:
+        page.goto(server.url + "#" + PASSPHRASE.replace(" ", "%20"))
+    socket = opened.value
+    page.on("websocket", lambda other: later.append(other))
+    welcome = socket.wait_for_event("framereceived")
+    assert json.loads(welcome)["type"] == "welcome"
+    with socket.expect_event("framesent") as sent:
+        join(page, "Ada")
+    assert json.loads(sent.value)["type"] == "join"
+    expect(people_list(page)).to_contain_text("Ada (you)")
+    assert not later, "Join opened a second connection instead of using the first"
+
+
 def test_full_room_is_told_clearly(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
