@@ -32,6 +32,10 @@ HEARTBEAT_SECONDS: Final = 25.0
 # aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
 READ_LIMIT: Final = 2 * protocol.MAX_FRAME
 CLOSE_GOING_AWAY: Final = 1001
+# What the server keeps for one client that does not read, beyond what the kernel holds: eight
+# of the largest frames, several times what a whole room of eight sends a newcomer. A page that
+# stalls past it is dropped (its page reconnects), so that nobody who sends to it has to wait.
+BACKLOG_LIMIT: Final = 8 * protocol.MAX_FRAME
 
 CSP: Final = "; ".join(
     [
@@ -179,7 +183,7 @@ class Site:
         self.hub = hub
         self.settings = settings
         self.assets = load_assets()
-        self.sockets: dict[Conn, web.WebSocketResponse] = {}
+        self.sockets: dict[Conn, tuple[web.WebSocketResponse, asyncio.Transport]] = {}
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         prefix = self.settings.prefix()
@@ -232,10 +236,16 @@ class Site:
         if not ws.can_prepare(request).ok or not self._origin_ok(request):
             return not_found()
         await ws.prepare(request)
+        transport = request.transport
+        if transport is None:  # gone during the handshake
+            return ws
+        # Writing never pauses below the backlog limit, and deliver() never lets a backlog pass
+        # it, so sending to a client never waits for that client to read.
+        transport.set_write_buffer_limits(high=BACKLOG_LIMIT)
         # hub.settings, not self.settings: a reload may change the trusted proxies.
         trusted = self.hub.settings.trusted_proxies
         conn, out = self.hub.connect(client_address(request, trusted))
-        self.sockets[conn] = ws
+        self.sockets[conn] = (ws, transport)
         try:
             await self.deliver(out)
             async for message in ws:
@@ -256,13 +266,18 @@ class Site:
         for delivery in out:
             if delivery.delay:
                 await asyncio.sleep(delivery.delay)
-            ws = self.sockets.get(delivery.conn)
-            if ws is None or ws.closed:
+            found = self.sockets.get(delivery.conn)
+            if found is None or found[0].closed:
                 continue
+            ws, transport = found
             key = id(delivery.message)
             data = encoded.get(key)
             if data is None:
                 data = encoded[key] = protocol.encode(delivery.message)
+            if transport.get_write_buffer_size() + len(data) > BACKLOG_LIMIT:
+                log.info("dropped %r: over %d bytes it does not read", delivery.conn, BACKLOG_LIMIT)
+                transport.abort()  # its handler sees the socket close and says goodbye for it
+                continue
             try:
                 await ws.send_frame(data, WSMsgType.TEXT)
             except ConnectionError:
@@ -273,7 +288,7 @@ class Site:
         await asyncio.gather(
             *(
                 ws.close(code=CLOSE_GOING_AWAY, message=b"server is restarting")
-                for ws in list(self.sockets.values())
+                for ws, _ in list(self.sockets.values())
             ),
             return_exceptions=True,
         )

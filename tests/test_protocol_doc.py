@@ -158,7 +158,7 @@ def limits() -> dict[str, list[str]]:
 
 
 def test_frame_limits_in_the_doc_match_max_frame() -> None:
-    """Limits, error and close-code tables state MAX_FRAME and the 2 x MAX_FRAME read limit."""
+    """Limits, error and close-code tables state MAX_FRAME, the read limit and the backlog."""
     value, beyond = limits()["frame size"]
     assert _numbers(value) == [protocol.MAX_FRAME]
     assert _numbers(beyond) == [2 * protocol.MAX_FRAME, 1009]
@@ -172,6 +172,9 @@ def test_frame_limits_in_the_doc_match_max_frame() -> None:
     meaning = {row[0]: row[1] for row in closes}
     assert _numbers(meaning["1009"]) == [2 * protocol.MAX_FRAME]
     assert str(web.CLOSE_GOING_AWAY) in meaning
+    value, beyond = limits()["messages waiting for a client that does not read"]
+    assert _numbers(value) == [web.BACKLOG_LIMIT]
+    assert "1006" in meaning and "1006" in beyond
 
 
 def test_rate_and_guard_limits_in_the_doc_match_the_code() -> None:

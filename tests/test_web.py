@@ -10,6 +10,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -713,3 +714,36 @@ async def test_shutdown_closes_every_socket_with_1001(aiohttp_client: AiohttpCli
             assert message.data == web.CLOSE_GOING_AWAY == 1001
         await asyncio.wait_for(stopping, TIMEOUT)
     assert site.sockets == {}
+
+
+def small_window(addr_info: Any) -> socket.socket:
+    """A client socket with a 4 KiB receive buffer, set before connecting so it stays small."""
+    family, kind, proto, _, _ = addr_info
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return sock
+
+
+async def test_a_member_that_stops_reading_is_dropped_and_holds_nobody_up(world: World) -> None:
+    """Past the backlog limit the reader is dropped; its sender's next message is not held up."""
+    alice, alice_id = await joined(world, LOUNGE)
+    carol, carol_id = await joined(world, LOUNGE)
+    assert await receive(alice) == {"type": "peer-joined", "peer": carol_id}
+    connector = aiohttp.TCPConnector(socket_factory=small_window)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        stalled = await session.ws_connect(world.origin + BASE + "/ws")
+        await receive(stalled)  # welcome
+        await send(stalled, {"type": "join", "room": locator(LOUNGE)})
+        stalled_id = (await receive(stalled))["id"]
+        for ws in (alice, carol):
+            assert await receive(ws) == {"type": "peer-joined", "peer": stalled_id}
+        # From here on `stalled` reads nothing: aiohttp stops taking bytes off the socket once
+        # 64 KiB wait in its queue, the 4 KiB window fills, then the server's buffer grows.
+        big = {"type": "signal", "to": stalled_id, "iv": IV, "ct": "A" * 64_000}
+        for seq in range(1, 101):  # 6.4 MB, within the burst allowance
+            await send(alice, {**big, "seq": seq})
+        await send(alice, {"type": "signal", "to": carol_id, "seq": 101, "iv": IV, "ct": CT})
+        got = [await receive(carol), await receive(carol)]
+        assert {"type": "peer-left", "peer": stalled_id} in got
+        assert {"type": "signal", "from": alice_id, "seq": 101, "iv": IV, "ct": CT} in got
+        assert await receive(alice) == {"type": "peer-left", "peer": stalled_id}
