@@ -174,7 +174,8 @@ def test_frame_limits_in_the_doc_match_max_frame() -> None:
     assert str(web.CLOSE_GOING_AWAY) in meaning
     value, beyond = limits()["messages waiting for a client that does not read"]
     assert _numbers(value) == [web.BACKLOG_LIMIT]
-    assert "1006" in meaning and "1006" in beyond
+    assert "1006" in meaning
+    assert "1006" in beyond
 
 
 def test_rate_and_guard_limits_in_the_doc_match_the_code() -> None:
