@@ -29,6 +29,8 @@ Ciphertext = Annotated[
 ]
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 PingId = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+# 16 random bytes in base64url: what admits a member back into a room that is locked.
+Ticket = Annotated[str, msgspec.Meta(min_length=22, max_length=22, pattern=B64URL_PATTERN)]
 
 
 class ErrorCode(StrEnum):
@@ -45,6 +47,7 @@ class ErrorCode(StrEnum):
     ROOM_FULL = "room-full"
     NO_SUCH_PEER = "no-such-peer"
     LOCKED_OUT = "locked-out"
+    ROOM_LOCKED = "room-locked"
 
 
 ERROR_TEXT: Final[dict[ErrorCode, str]] = {
@@ -59,6 +62,9 @@ ERROR_TEXT: Final[dict[ErrorCode, str]] = {
     ErrorCode.ROOM_FULL: "The room is full.",
     ErrorCode.NO_SUCH_PEER: "Nobody with that id is in your room.",
     ErrorCode.LOCKED_OUT: "Too many wrong passphrases from your address; wait and try again.",
+    ErrorCode.ROOM_LOCKED: (
+        "The people in this room have locked it to newcomers; ask them to unlock it."
+    ),
 }
 
 
@@ -71,6 +77,7 @@ class _Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
 
 class Join(_Message, tag="join"):
     room: Locator
+    ticket: Ticket | None = None
 
 
 class Signal(_Message, tag="signal"):
@@ -88,7 +95,17 @@ class Ping(_Message, tag="ping"):
     id: PingId
 
 
-ClientMessage = Join | Signal | Leave | Ping
+class Lock(_Message, tag="lock"):
+    # Only to put back a lock the server forgot (a restart), so that the members still on
+    # their way back get in with the ticket they hold; a fresh lock leaves it out.
+    ticket: Ticket | None = None
+
+
+class Unlock(_Message, tag="unlock"):
+    pass
+
+
+ClientMessage = Join | Signal | Leave | Ping | Lock | Unlock
 
 
 # Server -> client
@@ -111,6 +128,7 @@ class Joined(_Message, tag="joined"):
     capacity: int
     ice_servers: list[IceServer]
     upload_kbps: int
+    locked: bool
 
 
 class PeerJoined(_Message, tag="peer-joined"):
@@ -136,16 +154,32 @@ class Pong(_Message, tag="pong"):
     id: int
 
 
+class RoomState(_Message, tag="room-state"):
+    locked: bool
+    by: str | None
+    ticket: str | None
+
+
 class Error(_Message, tag="error"):
     code: ErrorCode
     message: str
     about: str | None = None
 
 
-ServerMessage = Welcome | Joined | PeerJoined | PeerLeft | Relayed | Left | Pong | Error
+ServerMessage = Welcome | Joined | PeerJoined | PeerLeft | Relayed | Left | Pong | RoomState | Error
 
-CLIENT_TYPES: Final = (Join, Signal, Leave, Ping)
-SERVER_TYPES: Final = (Welcome, Joined, PeerJoined, PeerLeft, Relayed, Left, Pong, Error)
+CLIENT_TYPES: Final = (Join, Signal, Leave, Ping, Lock, Unlock)
+SERVER_TYPES: Final = (
+    Welcome,
+    Joined,
+    PeerJoined,
+    PeerLeft,
+    Relayed,
+    Left,
+    Pong,
+    RoomState,
+    Error,
+)
 
 
 def error(code: ErrorCode, about: str | None = None, detail: str | None = None) -> Error:

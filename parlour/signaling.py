@@ -9,6 +9,7 @@ A `Space` is anything people meet in. Passphrase rooms are the first kind; the f
 
 from __future__ import annotations
 
+import hmac
 import math
 import secrets
 import time
@@ -46,13 +47,26 @@ class Conn:
 
 
 class Space:
-    __slots__ = ("capacity", "key", "kind", "members")
+    __slots__ = ("capacity", "key", "kind", "locked_by", "members", "ticket")
 
     def __init__(self, kind: SpaceKind, key: bytes, capacity: int) -> None:
         self.kind = kind
         self.key = key
         self.capacity = capacity
         self.members: dict[str, Conn] = {}
+        # A locked space admits only joins that carry its ticket. Both live here, so a space
+        # that empties (and is dropped) forgets its lock with everything else.
+        self.ticket: str | None = None
+        self.locked_by: str | None = None
+
+    def admits(self, ticket: str | None) -> bool:
+        if self.ticket is None:
+            return True
+        return ticket is not None and hmac.compare_digest(ticket.encode(), self.ticket.encode())
+
+    def state(self) -> protocol.RoomState:
+        locked = self.ticket is not None
+        return protocol.RoomState(locked=locked, by=self.locked_by, ticket=self.ticket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +138,10 @@ class Hub:
                 return self._leave(conn, protocol.Left())
             case protocol.Ping(id=ping_id):
                 return [Delivery(conn, protocol.Pong(id=ping_id))]
+            case protocol.Lock(ticket=ticket):
+                return self._lock(conn, "lock", ticket or secrets.token_urlsafe(16))
+            case protocol.Unlock():
+                return self._lock(conn, "unlock", None)
 
     def disconnect(self, conn: Conn) -> list[Delivery]:
         self.connections -= 1
@@ -145,6 +163,9 @@ class Hub:
         if space is None:
             delay = self.guard.failed(conn.address, now)
             return [Delivery(conn, error(ErrorCode.NO_SUCH_ROOM, about="join"), delay)]
+        # Only now, past the locator check: a locked room must not tell a guesser it exists.
+        if not space.admits(message.ticket):
+            return [Delivery(conn, error(ErrorCode.ROOM_LOCKED, about="join"))]
         if len(space.members) >= space.capacity:
             return [Delivery(conn, error(ErrorCode.ROOM_FULL, about="join"))]
         peer = self._fresh_id()
@@ -159,6 +180,7 @@ class Hub:
             capacity=space.capacity,
             ice_servers=self._ice_servers,
             upload_kbps=self.settings.upload_kbps,
+            locked=space.ticket is not None,
         )
         return [Delivery(conn, joined), *(Delivery(o, announce) for o in others)]
 
@@ -196,6 +218,19 @@ class Hub:
         if reply is not None:
             out.append(Delivery(conn, reply))
         return out
+
+    def _lock(self, conn: Conn, about: str, ticket: str | None) -> list[Delivery]:
+        """Lock (with a ticket) or unlock the sender's room, and tell every member."""
+        space = conn.space
+        if space is None or conn.peer is None:
+            return [Delivery(conn, error(ErrorCode.NOT_JOINED, about=about))]
+        if (ticket is None) == (space.ticket is None):
+            # Already so (two members pressed at once): only the sender hears how things stand,
+            # and the lock keeps the ticket the members already hold.
+            return [Delivery(conn, space.state())]
+        space.ticket, space.locked_by = ticket, conn.peer
+        state = space.state()
+        return [Delivery(member, state) for member in space.members.values()]
 
     def _relay(self, conn: Conn, message: protocol.Signal) -> list[Delivery]:
         space = conn.space

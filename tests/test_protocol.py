@@ -14,6 +14,7 @@ from parlour.protocol import ErrorCode
 LOCATOR = "r3hxFM3oFkt-fr58do6GqM-8lJtuMvHfvin89LxMAPU"
 IV = "ZGVmZ2hpamtsbW5v"
 CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
+TICKET = "q8LxT3m0c9zH1vN5Yk2aBw"
 SIGNAL: dict[str, Any] = {"type": "signal", "to": "BBBBBBBB", "seq": 1, "iv": IV, "ct": CT}
 
 
@@ -107,6 +108,11 @@ def test_missing_or_non_string_type_is_bad_field(data: dict[str, Any]) -> None:
         pytest.param({"type": "join", "room": LOCATOR[:-1] + "\n"}, "join", id="locator newline"),
         pytest.param({"type": "join", "room": LOCATOR, "name": "Ada"}, "join", id="extra field"),
         pytest.param({"type": "leave", "now": True}, "leave", id="extra field on leave"),
+        pytest.param({"type": "join", "room": LOCATOR, "ticket": TICKET[:-1]}, "join", id="ticket"),
+        pytest.param({"type": "join", "room": LOCATOR, "ticket": 5}, "join", id="ticket a number"),
+        pytest.param({"type": "lock", "ticket": TICKET + "="}, "lock", id="lock ticket padded"),
+        pytest.param({"type": "lock", "locked": True}, "lock", id="extra field on lock"),
+        pytest.param({"type": "unlock", "ticket": TICKET}, "unlock", id="unlock takes no ticket"),
         pytest.param({**SIGNAL, "to": "BBBBBBB"}, "signal", id="peer id 7 chars"),
         pytest.param({**SIGNAL, "to": "BBBBBBBBB"}, "signal", id="peer id 9 chars"),
         pytest.param({**SIGNAL, "to": "BBBB+BBB"}, "signal", id="peer id bad char"),
@@ -186,8 +192,27 @@ def test_too_large_counts_bytes_not_characters() -> None:
         (frame(type="ping", id=2**53 - 1), protocol.Ping(id=2**53 - 1)),
         (json.dumps({**SIGNAL, "seq": 0}), protocol.Signal(to="BBBBBBBB", seq=0, iv=IV, ct=CT)),
         (f'{{"room": "{LOCATOR}", "type": "join"}}', protocol.Join(room=LOCATOR)),
+        (
+            frame(type="join", room=LOCATOR, ticket=TICKET),
+            protocol.Join(room=LOCATOR, ticket=TICKET),
+        ),
+        (frame(type="lock"), protocol.Lock()),
+        (frame(type="lock", ticket=TICKET), protocol.Lock(ticket=TICKET)),
+        (frame(type="unlock"), protocol.Unlock()),
     ],
-    ids=["join", "signal", "leave", "ping 0", "ping max", "signal seq 0", "type last"],
+    ids=[
+        "join",
+        "signal",
+        "leave",
+        "ping 0",
+        "ping max",
+        "signal seq 0",
+        "type last",
+        "join with ticket",
+        "lock",
+        "lock with ticket",
+        "unlock",
+    ],
 )
 def test_valid_message_decodes_to_its_struct(data: str, expected: object) -> None:
     """Each client message decodes to its own struct with its values, from str or bytes."""
@@ -234,12 +259,15 @@ def test_every_error_code_has_human_text() -> None:
             capacity=8,
             ice_servers=[protocol.IceServer(urls=["stun:stun.example.org:3478"])],
             upload_kbps=2500,
+            locked=True,
         ),
         protocol.PeerJoined(peer="AAAAAAAA"),
         protocol.PeerLeft(peer="AAAAAAAA"),
         protocol.Relayed(sender="AAAAAAAA", seq=1, iv=IV, ct=CT),
         protocol.Left(),
         protocol.Pong(id=7),
+        protocol.RoomState(locked=True, by="AAAAAAAA", ticket=TICKET),
+        protocol.RoomState(locked=False, by=None, ticket=None),
         protocol.error(ErrorCode.NO_SUCH_PEER, "signal"),
     ],
     ids=lambda message: type(message).__name__,

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -88,8 +89,9 @@ class Net:
         return conn, reply["id"]
 
 
-def join(passphrase: str) -> dict[str, Any]:
-    return {"type": "join", "room": locator(passphrase)}
+def join(passphrase: str, ticket: str | None = None) -> dict[str, Any]:
+    message = {"type": "join", "room": locator(passphrase)}
+    return message if ticket is None else {**message, "ticket": ticket}
 
 
 def signal(to: str, seq: int = 1) -> dict[str, Any]:
@@ -149,6 +151,7 @@ def test_join_answers_joined_and_announces_the_newcomer(net: Net) -> None:
         "capacity": 8,
         "ice_servers": [],
         "upload_kbps": 2500,
+        "locked": False,
     }
     assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
 
@@ -233,10 +236,12 @@ def test_signal_to_an_unknown_id_is_no_such_peer(net: Net) -> None:
 
 
 @pytest.mark.parametrize(
-    "message", [signal("AAAAAAAA"), {"type": "leave"}], ids=["signal", "leave"]
+    "message",
+    [signal("AAAAAAAA"), {"type": "leave"}, {"type": "lock"}, {"type": "unlock"}],
+    ids=["signal", "leave", "lock", "unlock"],
 )
-def test_signal_or_leave_before_join_is_not_joined(net: Net, message: dict[str, Any]) -> None:
-    """Only members may signal or leave."""
+def test_signal_leave_or_lock_before_join_is_not_joined(net: Net, message: dict[str, Any]) -> None:
+    """Only members may signal, leave, lock or unlock."""
     conn = net.connect()
     net.take(conn)
     net.send(conn, message)
@@ -425,6 +430,186 @@ def test_ad_hoc_rooms_are_refused_when_open_rooms_is_off(net: Net) -> None:
     net.send(conn, join(NOBODY))
     assert summary(net.one(conn)) == error("no-such-room", "join")
     assert net.hub.spaces == {}
+
+
+# --- locking --------------------------------------------------------------------------------
+
+TICKET_PATTERN = r"[A-Za-z0-9_-]{22}"
+
+
+def locked_lounge(net: Net) -> tuple[Conn, str, Conn, str, str]:
+    """Ada and Grace in the lounge, locked by Ada; returns both, their ids and the ticket."""
+    ada, ada_id = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    net.take(ada)
+    net.send(ada, {"type": "lock"})
+    state = net.one(ada)
+    assert net.one(grace) == state
+    return ada, ada_id, grace, grace_id, state["ticket"]
+
+
+def test_lock_tells_every_member_who_locked_it_and_the_ticket(net: Net) -> None:
+    """lock: every member, the sender too, gets room-state locked by the sender, with a ticket."""
+    outsider, _ = net.joined(STUDY)
+    ada, _ = net.joined(LOUNGE)
+    grace, grace_id = net.joined(LOUNGE)
+    net.take(ada)
+    net.send(grace, {"type": "lock"})
+    state = net.one(grace)
+    assert state == {"type": "room-state", "locked": True, "by": grace_id, "ticket": ANY}
+    assert re.fullmatch(TICKET_PATTERN, state["ticket"])
+    assert net.one(ada) == state
+    assert net.quiet(outsider)
+
+
+def test_each_lock_gets_a_fresh_random_ticket(net: Net) -> None:
+    """Tickets are not derived from anything guessable: two locks, two different tickets."""
+    ada, _, _, _, first = locked_lounge(net)
+    net.send(ada, {"type": "unlock"})
+    net.send(ada, {"type": "lock"})
+    tickets = [m["ticket"] for m in net.take(ada)]
+    assert tickets[0] is None
+    assert re.fullmatch(TICKET_PATTERN, tickets[1])
+    assert tickets[1] != first
+
+
+def test_locked_room_refuses_a_join_with_room_locked_not_a_failed_guess(net: Net) -> None:
+    """A right passphrase without a ticket: room-locked; members hear nothing, guard counts 0."""
+    ada, _, grace, _, _ = locked_lounge(net)
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE))
+    answer = net.one(late)
+    assert summary(answer) == error("room-locked", "join")
+    assert answer["message"] == protocol.ERROR_TEXT[protocol.ErrorCode.ROOM_LOCKED]
+    assert net.quiet(ada, grace)
+    assert len(net.hub.guard.audit) == 0
+    assert len(next(iter(net.hub.spaces.values())).members) == 2
+
+
+def test_a_wrong_passphrase_gets_the_same_answer_whatever_is_locked(net: Net) -> None:
+    """While a room is locked, a wrong locator (with or without a ticket) is plain no-such-room."""
+    before = net.connect("192.0.2.50")
+    net.take(before)
+    net.send(before, join(NOBODY))
+    unlocked_answer = net.raw[before]
+    _, _, _, _, ticket = locked_lounge(net)
+    for address, message in enumerate([join(NOBODY), join(NOBODY, ticket)]):
+        conn = net.connect(f"192.0.2.{address + 60}")
+        net.take(conn)
+        net.send(conn, message)
+        assert net.raw[conn] == unlocked_answer
+        assert summary(net.one(conn)) == error("no-such-room", "join")
+
+
+def test_the_ticket_admits_a_member_back_into_the_locked_room(net: Net) -> None:
+    """A member whose socket dropped rejoins with the ticket: joined says locked, others told."""
+    ada, ada_id, grace, _, ticket = locked_lounge(net)
+    net.disconnect(grace)
+    net.take(ada)
+    back = net.connect()
+    net.take(back)
+    net.send(back, join(LOUNGE, ticket))
+    joined = net.one(back)
+    assert (joined["type"], joined["peers"], joined["locked"]) == ("joined", [ada_id], True)
+    assert net.one(ada) == {"type": "peer-joined", "peer": joined["id"]}
+
+
+def test_a_wrong_ticket_is_room_locked(net: Net) -> None:
+    """A ticket of the right form that is not this lock's is refused like no ticket at all."""
+    ada, _, _, _, ticket = locked_lounge(net)
+    wrong = ("A" if ticket[0] != "A" else "B") + ticket[1:]
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE, wrong))
+    assert summary(net.one(late)) == error("room-locked", "join")
+    assert net.quiet(ada)
+
+
+def test_unlock_tells_everyone_and_lets_newcomers_in_again(net: Net) -> None:
+    """unlock: every member gets room-state unlocked by the sender; a plain join works again."""
+    ada, _, grace, grace_id, ticket = locked_lounge(net)
+    net.send(grace, {"type": "unlock"})
+    state = {"type": "room-state", "locked": False, "by": grace_id, "ticket": None}
+    assert net.one(grace) == net.one(ada) == state
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE))
+    assert net.one(late)["locked"] is False
+    net.take(ada)
+    # The old ticket is void: locking again issues a new one, which it does not match.
+    net.send(ada, {"type": "lock"})
+    assert net.one(ada)["ticket"] != ticket
+    stale = net.connect()
+    net.take(stale)
+    net.send(stale, join(LOUNGE, ticket))
+    assert summary(net.one(stale)) == error("room-locked", "join")
+
+
+def test_locking_a_locked_room_changes_nothing_and_answers_only_the_sender(net: Net) -> None:
+    """A second lock (or an unlock of an open room) gets the state as it is, and nobody else."""
+    ada, ada_id, grace, _, ticket = locked_lounge(net)
+    net.send(grace, {"type": "lock"})
+    assert net.one(grace) == {"type": "room-state", "locked": True, "by": ada_id, "ticket": ticket}
+    assert net.quiet(ada)
+    study, _ = net.joined(STUDY)
+    net.send(study, {"type": "unlock"})
+    assert net.one(study) == {"type": "room-state", "locked": False, "by": None, "ticket": None}
+
+
+def test_a_room_that_empties_forgets_its_lock(net: Net) -> None:
+    """When the last member goes, the room and its lock go: the next join needs no ticket."""
+    ada, _, grace, _, _ = locked_lounge(net)
+    net.disconnect(ada)
+    net.send(grace, {"type": "leave"})
+    assert net.hub.spaces == {}
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(LOUNGE))
+    joined = net.one(conn)
+    assert (joined["type"], joined["peers"], joined["locked"]) == ("joined", [], False)
+
+
+def test_a_lock_is_on_the_senders_room_only(net: Net) -> None:
+    """Locking the lounge leaves the study open, and a lounge ticket means nothing there."""
+    study, study_id = net.joined(STUDY)
+    _, _, _, _, ticket = locked_lounge(net)
+    assert net.quiet(study)
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(STUDY, ticket))
+    joined = net.one(late)
+    assert (joined["peers"], joined["locked"]) == ([study_id], False)
+
+
+def test_lock_with_a_ticket_restores_a_lock_the_server_forgot(clock: FakeClock) -> None:
+    """After a restart the first member back locks again with its ticket; the others get in."""
+    ticket = "q8LxT3m0c9zH1vN5Yk2aBw"
+    net = Net(Hub(configured(), clock=clock))  # a fresh process: no room, no lock
+    ada, ada_id = net.joined(LOUNGE)
+    net.send(ada, {"type": "lock", "ticket": ticket})
+    assert net.one(ada) == {"type": "room-state", "locked": True, "by": ada_id, "ticket": ticket}
+    grace = net.connect()
+    net.take(grace)
+    net.send(grace, join(LOUNGE, ticket))
+    assert net.one(grace)["locked"] is True
+    stranger = net.connect()
+    net.take(stranger)
+    net.send(stranger, join(LOUNGE))
+    assert summary(net.one(stranger)) == error("room-locked", "join")
+
+
+def test_lock_messages_share_the_rate_limit(net: Net) -> None:
+    """Locking and unlocking in a loop is held to MESSAGE_BURST like any other frame."""
+    ada, _ = net.joined(LOUNGE)
+    grace, _ = net.joined(LOUNGE)
+    net.take(grace)
+    for n in range(int(MESSAGE_BURST)):
+        net.send(ada, {"type": "lock" if n % 2 else "unlock"})
+    net.send(ada, {"type": "lock"})
+    assert summary(net.take(ada)[-1]) == error("rate-limited", None)
+    # Only the frames that passed changed anything: one broadcast per real change, at most.
+    assert len(net.take(grace)) < MESSAGE_BURST
 
 
 # --- reloads --------------------------------------------------------------------------------

@@ -431,6 +431,29 @@ async def test_two_clients_relay_an_envelope(world: World) -> None:
     await ada.close()
 
 
+async def test_a_locked_room_admits_its_ticket_over_real_sockets(world: World) -> None:
+    """Lock, room-state to both, a stranger refused, a dropped member back in with the ticket."""
+    ada, ada_id = await joined(world, LOUNGE)
+    grace, grace_id = await joined(world, LOUNGE)
+    assert await receive(ada) == {"type": "peer-joined", "peer": grace_id}
+    await send(ada, {"type": "lock"})
+    state = await receive(ada)
+    assert (state["type"], state["locked"], state["by"]) == ("room-state", True, ada_id)
+    assert await receive(grace) == state
+    stranger = await world.ws()
+    await send(stranger, {"type": "join", "room": locator(LOUNGE)})
+    reply = await receive(stranger)
+    assert (reply["type"], reply["code"]) == ("error", "room-locked")
+    await grace.close()
+    assert await receive(ada) == {"type": "peer-left", "peer": grace_id}
+    back = await world.ws()
+    await send(back, {"type": "join", "room": locator(LOUNGE), "ticket": state["ticket"]})
+    reply = await receive(back)
+    assert (reply["type"], reply["peers"], reply["locked"]) == ("joined", [ada_id], True)
+    for ws in (ada, stranger, back):
+        await ws.close()
+
+
 async def test_every_error_is_answered_and_the_socket_stays_usable(world: World) -> None:
     """Each error code comes back over a real socket, and a ping right after still gets its pong."""
     ws = await world.ws()
@@ -472,11 +495,21 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
         await send(ws, {"type": "ping", "id": ping_id})
         assert await receive(ws) == {"type": "pong", "id": ping_id}
 
+    await send(ws, {"type": "leave"})
+    assert await receive(ws) == {"type": "left"}
+    # room-locked: the full small room locks, and a lock outranks being full.
+    await send(others[0], {"type": "lock"})
+    assert (await receive(others[0]))["type"] == "peer-joined"  # the second of the two
+    for other in others:
+        assert (await receive(other))["type"] == "room-state"
+    await send(ws, {"type": "join", "room": locator(TINY)})
+    reply = await receive(ws)
+    assert (reply["type"], reply["code"]) == ("error", "room-locked")
+    seen.add("room-locked")
+
     # locked-out: the guard already holds one failure from this test; make it ten.
     for _ in range(JoinGuard.LOCK_AFTER - 1):
         world.hub.guard.failed("127.0.0.1", world.clock())
-    await send(ws, {"type": "leave"})
-    assert await receive(ws) == {"type": "left"}
     await send(ws, {"type": "join", "room": locator(LOUNGE)})
     reply = await receive(ws)
     assert (reply["type"], reply["code"]) == ("error", "locked-out")
@@ -485,7 +518,7 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
     assert await receive(ws) == {"type": "pong", "id": 100}
 
     # rate-limited: the hub's clock is frozen, so the bucket does not refill by itself.
-    budget = int(MESSAGE_BURST) - (2 * len(steps) + 3)  # frames sent on this socket so far
+    budget = int(MESSAGE_BURST) - (2 * len(steps) + 4)  # frames sent on this socket so far
     for n in range(budget + 5):
         await send(ws, {"type": "ping", "id": n})
     pongs = [await receive(ws) for _ in range(budget)]

@@ -35,6 +35,7 @@ const ui = {
   call: byId("call"),
   stage: byId("stage"),
   banner: byId("reconnecting"),
+  lockNotice: byId("room-lock"),
   alert: byId("call-alert"),
   waiting: byId("waiting"),
   copyStatus: byId("copy-status"),
@@ -88,6 +89,7 @@ const controls = new Controls(byId("controls"), ui.call, media, {
   chat: (fromKey) => (fromKey && chat.open && !chat.focused ? chat.focus() : chat.show(!chat.open, true)),
   shortcuts: () => ui.shortcuts.showModal(),
   pinSpeaker: () => stage.pin(stage.pinned ? null : (stage.speaker ?? firstRemote())),
+  lock: toggleLock,
   leave,
   problem: tell,
 });
@@ -170,6 +172,7 @@ async function join(name, passphrase) {
   });
   session = { signaling, call, name, passphrase };
   listen(signaling, call);
+  showLock(signaling, call, null);
   enter(name);
   call.start();
   syncPending();
@@ -208,12 +211,48 @@ function listen(signaling, call) {
     tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
   });
   for (const type of ["peer-joined", "peer-left", "joined"]) signaling.addEventListener(type, syncPending);
+  signaling.addEventListener("joined", () => showLock(signaling, call, null));
+  signaling.addEventListener("room-state", (event) => {
+    const { by, restored } = /** @type {CustomEvent<{by: string | null, restored: boolean}>} */ (event).detail;
+    showLock(signaling, call, restored ? null : by);
+  });
   signaling.addEventListener("server-error", (event) => {
     const { code, message, about } = /** @type {CustomEvent} */ (event).detail;
     if (about !== "join") return;
     refusal = `The server would not let this page back into the room. ${joinError(code, message)}`;
     tell(refusal);
   });
+}
+
+function toggleLock() {
+  if (!session) return;
+  const { signaling } = session;
+  if (!signaling.lock(!signaling.locked)) tell("The room can be locked or unlocked once the connection to the server is back.");
+}
+
+const NOBODY_NEW = ": nobody new can join.";
+/** @type {number | undefined} */
+let lockNoticeTimer;
+
+/**
+ * The lock button follows the room; while it is locked a line says so and by whom, and an
+ * unlock is news for a few seconds.
+ * @param {Signaling} signaling @param {Call} call @param {string | null} by  who just changed it, if news
+ */
+function showLock(signaling, call, by) {
+  const locked = signaling.locked;
+  controls.lockState(locked);
+  clearTimeout(lockNoticeTimer);
+  const who = !by ? "" : by === signaling.id ? "You" : (call.nameOf(by) ?? "Someone");
+  if (locked) {
+    // A rejoin is no news: a line that already says who locked it stays.
+    if (who || !ui.lockNotice.textContent.endsWith(NOBODY_NEW)) {
+      ui.lockNotice.textContent = `${who ? `${who} locked the room` : "The room is locked"}${NOBODY_NEW}`;
+    }
+  } else {
+    ui.lockNotice.textContent = who ? `${who} unlocked the room.` : "";
+    lockNoticeTimer = window.setTimeout(() => (ui.lockNotice.textContent = ""), 6000);
+  }
 }
 
 /**
@@ -327,6 +366,9 @@ function leave() {
   chat.clear();
   tell("");
   ui.banner.textContent = "";
+  clearTimeout(lockNoticeTimer);
+  ui.lockNotice.textContent = "";
+  controls.lockState(false);
   ui.call.hidden = true;
   prejoin.show(true);
   prejoin.button.focus();

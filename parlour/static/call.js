@@ -305,6 +305,11 @@ export class Call extends EventTarget {
     this.emit("levels", {});
   }
 
+  /** The display name of whoever has this peer id now, if they have said hello. @param {string} peer */
+  nameOf(peer) {
+    return this.participants.get(this.sessions.get(peer) ?? "")?.name ?? null;
+  }
+
   /** This person's own speaking level, 0..1. */
   selfLevel() {
     return this.media.level();

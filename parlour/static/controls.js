@@ -12,6 +12,7 @@
  * @property {(fromKey?: boolean) => void} chat  from the keyboard, an open chat is focused rather than closed
  * @property {() => void} shortcuts
  * @property {() => void} pinSpeaker
+ * @property {() => void} lock  lock the room to newcomers, or unlock it
  * @property {() => void} leave
  * @property {(text: string) => void} problem
  */
@@ -57,9 +58,12 @@ export class Controls {
     this.flip = button(toolbar, "flip-button");
     this.chat = button(toolbar, "chat-button");
     this.fullscreen = button(toolbar, "fullscreen-button");
+    this.lock = button(toolbar, "lock-button");
+    this.locked = false;
     this.mic.addEventListener("click", () => this.toggleMic());
     this.camera.addEventListener("click", () => void this.toggleCamera());
     this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "The other camera could not be started."));
+    this.lock.addEventListener("click", actions.lock);
     button(toolbar, "settings-button").addEventListener("click", actions.settings);
     this.chat.addEventListener("click", () => actions.chat(false));
     button(toolbar, "shortcuts-button").addEventListener("click", actions.shortcuts);
@@ -86,6 +90,15 @@ export class Controls {
     this.flip.hidden = !m.canFlip;
     const full = document.fullscreenElement === this.target;
     describe(this.fullscreen, full ? "Exit full screen" : "Full screen", full ? "shrink" : "expand");
+    // Like the others, the name says what a press does; the icon shows how the room is now.
+    describe(this.lock, this.locked ? "Unlock room" : "Lock room", this.locked ? "lock" : "unlock");
+    this.lock.classList.toggle("active", this.locked);
+  }
+
+  /** @param {boolean} locked */
+  lockState(locked) {
+    this.locked = locked;
+    this.render();
   }
 
   /** @param {boolean} open @param {number} unread */
@@ -149,6 +162,7 @@ export class Controls {
       c: () => this.actions.chat(true),
       f: () => void this.toggleFullscreen(),
       p: this.actions.pinSpeaker,
+      l: this.actions.lock,
       "?": this.actions.shortcuts,
     };
     const action = table[event.key.toLowerCase()];

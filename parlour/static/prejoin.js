@@ -13,6 +13,8 @@ import * as prefs from "./prefs.js";
 /** What a person should read for each reason a join can fail. */
 const JOIN_ERRORS = /** @type {Record<string, string>} */ ({
   "no-such-room": "That passphrase does not open a room here. Check it and try again.",
+  "room-locked":
+    "This room is locked: the people in it have closed it to newcomers. Ask them to unlock it, then try again.",
   "room-full": "The room is full. Try again when someone has left.",
   "locked-out": "Too many wrong passphrases came from your network, so joining is paused for a while.",
   "rate-limited": "Too many attempts at once. Wait a moment, then try again.",

@@ -8,7 +8,9 @@
  *
  * Events (CustomEvent, payload in `detail`):
  *   state        {state}              every change of `state`
- *   joined       {id, peers, iceServers, uploadKbps}  every successful join, rejoins included
+ *   joined       {id, peers, iceServers, uploadKbps, locked}  every successful join, rejoins included
+ *   room-state   {locked, by, restored}  the room was locked or unlocked (by: a peer id or null;
+ *                restored: this page put back a lock the server had lost, see "Locking a room")
  *   peer-joined  {peer}
  *   peer-left    {peer}
  *   message      {from, message}      an envelope that opened, with a known sealed kind
@@ -17,7 +19,7 @@
  *   closed       {code, reason}       the end: no more reconnecting
  */
 
-import { deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
+import { b64url, deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
 
 /** @typedef {"idle" | "connecting" | "ready" | "joining" | "joined" | "reconnecting" | "closed"} State */
 
@@ -36,6 +38,7 @@ import { deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
  * @property {number} capacity
  * @property {RTCIceServer[]} ice_servers
  * @property {number} upload_kbps
+ * @property {boolean} locked
  */
 
 /**
@@ -67,6 +70,38 @@ const KEEPALIVE_MS = 15_000;
 const PONG_WAIT_MS = 10_000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
+
+const TICKET = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Where this tab keeps a room's ticket, so that a reload comes back into a locked room: under
+ * the locator's SHA-256, so that the storage alone opens nothing.
+ * @param {string} locator
+ */
+async function ticketSlot(locator) {
+  const digest = await crypto.subtle.digest("SHA-256", unb64url(locator));
+  return `parlour.ticket.${b64url(digest)}`;
+}
+
+/** Storage may be refused (or absent, outside a page): then the ticket lives in memory only. @param {string} slot */
+function loadTicket(slot) {
+  try {
+    const ticket = sessionStorage.getItem(slot);
+    return ticket && TICKET.test(ticket) ? ticket : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} slot @param {string | null} ticket */
+function saveTicket(slot, ticket) {
+  try {
+    if (ticket) sessionStorage.setItem(slot, ticket);
+    else sessionStorage.removeItem(slot);
+  } catch {
+    // kept in memory only: a reload will not come back into a locked room
+  }
+}
 
 /** @param {unknown} value @param {number} max */
 function isText(value, max) {
@@ -156,6 +191,16 @@ export class Signaling extends EventTarget {
     this.timer = undefined;
     this.pings = 0;
     this.lastHeard = 0;
+    /** The room's lock as the server last told it (PROTOCOL.md "Locking a room"). */
+    this.locked = false;
+    /** @type {string | null} who locked or unlocked it last */
+    this.lockedBy = null;
+    /** The lock's ticket, for the room being entered or in; with where the tab keeps it. */
+    /** @type {string | null} */
+    this.ticket = null;
+    /** @type {{locator: string, slot: string} | null} */
+    this.ticketSlot = null;
+    this.restoring = false;
   }
 
   /** @param {State} next */
@@ -229,9 +274,15 @@ export class Signaling extends EventTarget {
 
   /** @param {string} locator @param {CryptoKey} key @returns {Promise<Joined>} */
   async enter(locator, key) {
+    if (this.ticketSlot?.locator !== locator) {
+      const slot = await ticketSlot(locator);
+      this.ticketSlot = { locator, slot };
+      this.ticket = loadTicket(slot);
+    }
     this.setState("joining");
     const joined = this.expect("joined");
-    this.transmit({ type: "join", room: locator });
+    const ticket = this.ticket;
+    this.transmit(ticket ? { type: "join", room: locator, ticket } : { type: "join", room: locator });
     try {
       /** @type {Joined} */
       const reply = await joined;
@@ -239,18 +290,44 @@ export class Signaling extends EventTarget {
       this.id = reply.id;
       this.peers = new Set(reply.peers);
       this.lastSeq.clear();
+      this.locked = reply.locked === true;
+      this.lockedBy = null;
+      if (ticket && !this.locked) {
+        // Nobody else here: the server lost the room (a restart), so put the lock back for
+        // the others still on their way. Someone here: they unlocked it while this page was away.
+        if (reply.peers.length === 0) this.restoring = this.transmit({ type: "lock", ticket });
+        else this.setTicket(null);
+      }
       this.setState("joined");
       this.emit("joined", {
         id: reply.id,
         peers: reply.peers,
         iceServers: reply.ice_servers,
         uploadKbps: reply.upload_kbps,
+        locked: this.locked,
       });
       return reply;
     } catch (error) {
+      if (error instanceof SignalingError && error.code === "room-locked") this.setTicket(null);
       if (this.state === "joining") this.setState("ready");
       throw error;
     }
+  }
+
+  /**
+   * Lock the room to newcomers, or unlock it. The answer comes as a room-state event, to every
+   * member; false when not in a room (for example while reconnecting).
+   * @param {boolean} locked
+   */
+  lock(locked) {
+    if (this.state !== "joined") return false;
+    return this.transmit({ type: locked ? "lock" : "unlock" });
+  }
+
+  /** @param {string | null} ticket */
+  setTicket(ticket) {
+    this.ticket = ticket;
+    if (this.ticketSlot) saveTicket(this.ticketSlot.slot, ticket);
   }
 
   /**
@@ -282,6 +359,7 @@ export class Signaling extends EventTarget {
   leave() {
     if (this.state !== "joined") return;
     this.transmit({ type: "leave" });
+    this.setTicket(null); // leaving on purpose: coming back into a locked room is the others' call
     this.forgetRoom();
     this.setState("ready");
   }
@@ -300,6 +378,10 @@ export class Signaling extends EventTarget {
     this.room = null;
     this.id = null;
     this.peers = new Set();
+    // Memory only: a page that closes keeps the ticket in the tab, for the reload.
+    this.ticket = this.ticketSlot = null;
+    this.locked = this.restoring = false;
+    this.lockedBy = null;
   }
 
   /** @param {object} message */
@@ -416,6 +498,16 @@ export class Signaling extends EventTarget {
         this.lastSeq.delete(message.peer);
         this.emit("peer-left", { peer: message.peer });
         return;
+      case "room-state": {
+        const restored = this.restoring;
+        this.restoring = false;
+        this.locked = message.locked === true;
+        this.lockedBy = typeof message.by === "string" ? message.by : null;
+        const ticket = message.ticket;
+        this.setTicket(this.locked && typeof ticket === "string" && TICKET.test(ticket) ? ticket : null);
+        this.emit("room-state", { locked: this.locked, by: this.lockedBy, restored });
+        return;
+      }
       case "signal":
         await this.unseal(message);
         return;
