@@ -214,7 +214,6 @@ export class Prejoin {
     const frame = (/** @type {number} */ now) => {
       if (this.root.hidden) {
         this.metering = false;
-    this.denied = false;
         return;
       }
       const level = this.media.micMuted ? 0 : Math.min(1, this.media.level());
