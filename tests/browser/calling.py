@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.browser.conftest import Person, open_person
 
 T = TypeVar("T")
 
@@ -86,6 +89,25 @@ def chat_log(page: Page) -> Locator:
 def link_url(base: str, passphrase: str) -> str:
     """A join link: the passphrase travels after "#", which browsers never send to a server."""
     return base + "#" + passphrase.replace(" ", "%20")
+
+
+def meet(
+    browser: Browser, crowd: list[Person], url: str, passphrase: str, names: tuple[str, str]
+) -> tuple[Person, Person]:
+    """Two people join: the first types the passphrase, the second opens the join link."""
+    first = open_person(browser, crowd, url)
+    join(first.page, names[0], passphrase)
+    second = open_person(browser, crowd, link_url(url, passphrase))
+    join(second.page, names[1])
+    return first, second
+
+
+def free_port() -> int:
+    """A port free now, written into a config so that a restarted server takes it again."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def eventually(page: Page, check: Callable[[], T], what: str, timeout: float = TIMEOUT_S) -> T:

@@ -21,6 +21,7 @@ from tests.browser.calling import (
     expected_video_kbps,
     join,
     link_url,
+    meet,
     press,
     safety_code,
     say,
@@ -58,10 +59,7 @@ def duo(browser: Browser, server: ParlourProcess) -> Iterator[tuple[Person, Pers
     """Ada and Grace in a call for the whole module; tests that change it change it back."""
     crowd: list[Person] = []
     try:
-        ada = open_person(browser, crowd, server.url)
-        join(ada.page, "Ada", DUO)
-        grace = open_person(browser, crowd, link_url(server.url, DUO))
-        join(grace.page, "Grace")
+        ada, grace = meet(browser, crowd, server.url, DUO, ("Ada", "Grace"))
         yield ada, grace
     finally:
         for person in crowd:
@@ -157,10 +155,7 @@ def test_a_whole_call_shows_the_server_no_sdp_candidate_or_name(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
     """Joining, media, mute, chat and leaving put no SDP, ICE candidate or name on the wire."""
-    ada = open_person(browser, people, server.url)
-    join(ada.page, "Ada Lovelace", PRIVATE)
-    grace = open_person(browser, people, link_url(server.url, PRIVATE))
-    join(grace.page, "Grace Hopper")
+    ada, grace = meet(browser, people, server.url, PRIVATE, ("Ada Lovelace", "Grace Hopper"))
     wait_decoding(ada.page, 1, "Ada")
     wait_decoding(grace.page, 1, "Grace")
     press(ada.page, "Mute microphone")
@@ -200,10 +195,7 @@ def test_someone_reloading_comes_back_under_the_same_name(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
     """A reloaded page rejoins with the remembered name: one tile for them, video again."""
-    ada = open_person(browser, people, server.url)
-    join(ada.page, "Ada", RELOADING)
-    grace = open_person(browser, people, link_url(server.url, RELOADING))
-    join(grace.page, "Grace")
+    ada, grace = meet(browser, people, server.url, RELOADING, ("Ada", "Grace"))
     [before] = wait_decoding(ada.page, 1, "Ada")
 
     grace.page.reload()

@@ -9,15 +9,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.calling import (
     eventually,
-    join,
-    link_url,
+    meet,
     press,
     senders,
     wait_decoding,
     wait_growing,
     wait_playing,
 )
-from tests.browser.conftest import CHROMIUM_ARGS, THREE_OF_EACH, Person, open_person
+from tests.browser.conftest import CHROMIUM_ARGS, THREE_OF_EACH, Person
 from tests.support import ParlourProcess, write_config
 
 PASSPHRASE = "the second camera sees the other side"
@@ -55,10 +54,7 @@ def test_switching_camera_and_microphone_keeps_the_call_going(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
     """A device chosen in Settings is sent at once; the connection and the media carry on."""
-    ada = open_person(browser, people, server.url)
-    join(ada.page, "Ada", PASSPHRASE)
-    grace = open_person(browser, people, link_url(server.url, PASSPHRASE))
-    join(grace.page, "Grace")
+    ada, grace = meet(browser, people, server.url, PASSPHRASE, ("Ada", "Grace"))
     [link] = wait_decoding(grace.page, 1, "Grace")
 
     press(ada.page, "Settings")

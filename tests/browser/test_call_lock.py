@@ -14,14 +14,14 @@ from tests.browser.calling import (
     UPLOAD_KBPS,
     call_list,
     controls,
-    join,
+    free_port,
     link_url,
+    meet,
     own_tile,
     press,
     tile,
 )
 from tests.browser.conftest import Person, open_person
-from tests.browser.test_call_restart import free_port
 from tests.support import ParlourProcess, write_config
 
 PASSPHRASE = "the last guest has arrived so close the door"
@@ -51,10 +51,7 @@ def test_a_locked_room_keeps_newcomers_out_until_a_member_unlocks_it(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
     """Lock: everyone sees who locked it, the link is refused, a reload gets back in; unlock."""
-    ada = open_person(browser, people, server.url)
-    join(ada.page, "Ada", PASSPHRASE)
-    grace = open_person(browser, people, link_url(server.url, PASSPHRASE))
-    join(grace.page, "Grace")
+    ada, grace = meet(browser, people, server.url, PASSPHRASE, ("Ada", "Grace"))
     expect(tile(ada.page, "Grace")).to_be_visible()
     expect(tile(grace.page, "Ada")).to_be_visible()
 
@@ -111,10 +108,7 @@ def test_a_lock_lost_in_a_server_restart_is_put_back_by_the_members(
     config = write_config(tmp_path, rooms={"parlour": (PASSPHRASE, 8)}, port=free_port())
     server = ParlourProcess.start(config)
     try:
-        ada = open_person(browser, people, server.url)
-        join(ada.page, "Ada", PASSPHRASE)
-        grace = open_person(browser, people, link_url(server.url, PASSPHRASE))
-        join(grace.page, "Grace")
+        ada, grace = meet(browser, people, server.url, PASSPHRASE, ("Ada", "Grace"))
         expect(tile(ada.page, "Grace")).to_be_visible()
         press(grace.page, "Lock room")
         lock_button(ada.page, "Unlock room")

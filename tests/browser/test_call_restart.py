@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
@@ -12,26 +11,18 @@ from tests.browser.calling import (
     RECONNECTING,
     call_list,
     chat_log,
-    join,
-    link_url,
+    free_port,
+    meet,
     press,
     say,
     tile,
     wait_decoding,
     wait_playing,
 )
-from tests.browser.conftest import Person, open_person
+from tests.browser.conftest import Person
 from tests.support import ParlourProcess, write_config
 
 PASSPHRASE = "the show goes on while the lights flicker"
-
-
-def free_port() -> int:
-    """A port free now, written into the config so that the restarted server takes it again."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_a_call_survives_a_server_restart(
@@ -41,10 +32,7 @@ def test_a_call_survives_a_server_restart(
     config = write_config(tmp_path, rooms={"show": (PASSPHRASE, 8)}, port=free_port())
     server = ParlourProcess.start(config)
     try:
-        ada = open_person(browser, people, server.url)
-        join(ada.page, "Ada", PASSPHRASE)
-        grace = open_person(browser, people, link_url(server.url, PASSPHRASE))
-        join(grace.page, "Grace")
+        ada, grace = meet(browser, people, server.url, PASSPHRASE, ("Ada", "Grace"))
         for person, other in ((ada, "Grace"), (grace, "Ada")):
             wait_decoding(person.page, 1, other)
 
