@@ -35,21 +35,11 @@ from bench import http, procfs
 from bench.errors import BenchError
 from bench.report import Figure, Section
 from bench.server import HOST, Launch, Server
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-CHROMIUM: Final = "/usr/bin/chromium"
-CHROMIUM_ARGS: Final = (
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 TIMEOUT_MS: Final = 30_000
 DISTURBED: Final = 0.10  # as bench.cli: more than a tenth of a core from others
 FIRST_FRAME_TARGET: Final = 1.0  # s, two people, key stretch excluded

@@ -12,20 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support import ParlourProcess, write_config
 
-CHROMIUM = "/usr/bin/chromium"
-# Flags from shared/TESTING.md: a fake camera and microphone, and no calls to outside hosts.
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Three fake cameras and three fake microphones (plus a "default" microphone) instead of one.
 # Chromium's fake cameras differ in pixel format: fake_device_0 is I420, fake_device_1 Y16 (a
 # depth camera: it plays in a <video> but WebRTC sends none of its frames), fake_device_2 MJPEG.
@@ -58,7 +47,7 @@ SMALL_ROOM_PASSPHRASE = "two is company three is a crowd"
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
     """Chromium's command line; a module overrides this fixture for other fake devices."""
-    return CHROMIUM_ARGS
+    return list(CHROMIUM_ARGS)
 
 
 # Module scope: sync Playwright runs its own event loop, which must be gone before the

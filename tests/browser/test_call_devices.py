@@ -16,7 +16,8 @@ from tests.browser.calling import (
     wait_growing,
     wait_playing,
 )
-from tests.browser.conftest import CHROMIUM_ARGS, THREE_OF_EACH, Person
+from tests.browser.conftest import THREE_OF_EACH, Person
+from tests.chromium import CHROMIUM_ARGS
 from tests.support import ParlourProcess, write_config
 
 PASSPHRASE = "the second camera sees the other side"
