@@ -1,4 +1,5 @@
-"""Abuse limits: a message budget per connection, and failed joins per address.
+"""Abuse limits: a message budget per connection, failed joins per address, and the key an
+address is counted under.
 
 Pure bookkeeping with an injected clock, so tests drive time instead of sleeping. Every table
 here is bounded: an address flood cannot grow memory without limit.
@@ -6,9 +7,31 @@ here is bounded: an address flood cannot grow memory without limit.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Final
+
+IPV6_PREFIX: Final = 64
+"""IPv6 addresses are counted by network: one household gets a whole /64 and may use any of it."""
+
+
+def address_key(address: str) -> str:
+    """What a per-address limit counts `address` under: an IPv4 address, or an IPv6 /64.
+
+    Anything that is not an IP address (the web layer passes "?" when it does not know) is
+    counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        # A dual-stack socket shows an IPv4 peer as ::ffff:a.b.c.d: that is the IPv4 address.
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_PREFIX), strict=False))
+    return str(parsed)
 
 
 class TokenBucket:

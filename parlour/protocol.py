@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     NO_SUCH_PEER = "no-such-peer"
     LOCKED_OUT = "locked-out"
     ROOM_LOCKED = "room-locked"
+    TOO_MANY_CONNECTIONS = "too-many-connections"
 
 
 ERROR_TEXT: Final[dict[ErrorCode, str]] = {
@@ -64,6 +65,9 @@ ERROR_TEXT: Final[dict[ErrorCode, str]] = {
     ErrorCode.LOCKED_OUT: "Too many wrong passphrases from your address; wait and try again.",
     ErrorCode.ROOM_LOCKED: (
         "The people in this room have locked it to newcomers; ask them to unlock it."
+    ),
+    ErrorCode.TOO_MANY_CONNECTIONS: (
+        "Too many connections from your network; close some and try again."
     ),
 }
 

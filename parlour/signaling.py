@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from parlour import keys, protocol
-from parlour.guard import JoinGuard, TokenBucket
+from parlour.guard import JoinGuard, TokenBucket, address_key
 from parlour.protocol import ErrorCode, error
 from parlour.settings import Room, Settings
 
 MESSAGE_RATE = 50.0
 MESSAGE_BURST = 200.0
+# Open connections one address (an IPv6 /64) may hold. A family behind one NAT with a few tabs
+# each stays far below; one hostile host cannot take the file descriptors everyone else needs.
+MAX_CONNECTIONS_PER_ADDRESS = 32
 
 
 class SpaceKind(StrEnum):
@@ -33,10 +36,12 @@ class SpaceKind(StrEnum):
 class Conn:
     """One client connection, as the core sees it."""
 
-    __slots__ = ("address", "bucket", "peer", "space", "warned")
+    __slots__ = ("address", "bucket", "network", "peer", "space", "warned")
 
     def __init__(self, address: str, now: float) -> None:
         self.address = address
+        # The key this connection is counted under while it holds a slot; None when it holds none.
+        self.network: str | None = None
         self.bucket = TokenBucket(MESSAGE_RATE, MESSAGE_BURST, now)
         self.peer: str | None = None
         self.space: Space | None = None
@@ -71,11 +76,15 @@ class Space:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Send `message` to `conn`, after holding it back `delay` seconds (slowing a guesser)."""
+    """Send `message` to `conn`, after holding it back `delay` seconds (slowing a guesser).
+
+    With `close`, the web layer then closes the connection (see PROTOCOL.md "Close codes").
+    """
 
     conn: Conn
     message: protocol.ServerMessage
     delay: float = 0.0
+    close: bool = False
 
 
 class Hub:
@@ -92,6 +101,9 @@ class Hub:
         self.spaces: dict[bytes, Space] = {}
         self._peer_ids: set[str] = set()
         self.connections = 0
+        # Open connections per address_key(); an entry goes when its count reaches zero, so the
+        # table is never larger than the number of open connections.
+        self.per_address: dict[str, int] = {}
         self.apply(settings)
 
     def apply(self, settings: Settings) -> None:
@@ -108,8 +120,21 @@ class Hub:
         self._ice_servers = [protocol.IceServer(urls=stun)] if stun else []
 
     def connect(self, address: str) -> tuple[Conn, list[Delivery]]:
+        """A new connection: welcomed, or refused and closed when its address holds too many.
+
+        Either way the web layer calls disconnect() for it when its socket is gone.
+        """
         conn = Conn(address, self._clock())
         self.connections += 1
+        network = address_key(address)
+        held = self.per_address.get(network, 0)
+        if held >= MAX_CONNECTIONS_PER_ADDRESS:
+            # A refused connection takes no slot: the web layer closes it right after this answer,
+            # so that the count is of connections admitted, never above the limit.
+            refusal = error(ErrorCode.TOO_MANY_CONNECTIONS)
+            return conn, [Delivery(conn, refusal, close=True)]
+        self.per_address[network] = held + 1
+        conn.network = network
         return conn, [Delivery(conn, self._welcome)]
 
     def receive(self, conn: Conn, frame: bytes | str, *, text: bool = True) -> list[Delivery]:
@@ -145,7 +170,19 @@ class Hub:
 
     def disconnect(self, conn: Conn) -> list[Delivery]:
         self.connections -= 1
+        self._release(conn)
         return self._leave(conn, None)
+
+    def _release(self, conn: Conn) -> None:
+        """Give back the slot `conn` holds, if any; only once, however often asked."""
+        network, conn.network = conn.network, None
+        if network is None:
+            return
+        left = self.per_address[network] - 1
+        if left:
+            self.per_address[network] = left
+        else:
+            del self.per_address[network]
 
     def _join(self, conn: Conn, message: protocol.Join) -> list[Delivery]:
         if conn.space is not None:

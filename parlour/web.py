@@ -32,6 +32,11 @@ HEARTBEAT_SECONDS: Final = 25.0
 # aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
 READ_LIMIT: Final = 2 * protocol.MAX_FRAME
 CLOSE_GOING_AWAY: Final = 1001
+# "Try again later" (RFC 6455 registry): the close after a refusal such as too-many-connections.
+CLOSE_TRY_AGAIN_LATER: Final = 1013
+# How long a refused client has to answer the close frame before its socket is simply dropped.
+# aiohttp would wait 10 s; a client that never answers must not keep refused sockets that long.
+REFUSAL_CLOSE_WAIT: Final = 2.0
 # What the server keeps for one client that does not read, beyond what the kernel holds: eight
 # of the largest frames, several times what a whole room of eight sends a newcomer. A page that
 # stalls past it is dropped (its page reconnects), so that nobody who sends to it has to wait.
@@ -282,6 +287,16 @@ class Site:
                 await ws.send_frame(data, WSMsgType.TEXT)
             except ConnectionError:
                 log.debug("dropped a message to %r: connection gone", delivery.conn)
+            if delivery.close:
+                await self.refuse(ws)
+
+    async def refuse(self, ws: web.WebSocketResponse) -> None:
+        """Close a refused socket with 1013, waiting only briefly for the client's answer."""
+        try:
+            async with asyncio.timeout(REFUSAL_CLOSE_WAIT):
+                await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"try again later")
+        except TimeoutError:
+            pass  # aiohttp has closed the transport on its way out
 
     async def close_all(self, _app: web.Application | None = None) -> None:
         """On shutdown every socket gets a clean 1001, so clients know to reconnect."""

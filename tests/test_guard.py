@@ -1,10 +1,10 @@
-"""parlour.guard: the message budget and the wrong-passphrase schedule, on a driven clock."""
+"""parlour.guard: the message budget, the wrong-passphrase schedule and address keys."""
 
 from __future__ import annotations
 
 import pytest
 
-from parlour.guard import JoinGuard, TokenBucket
+from parlour.guard import JoinGuard, TokenBucket, address_key
 
 T0 = 5_000.0
 G = JoinGuard
@@ -168,3 +168,24 @@ def test_default_address_table_bound_holds_under_a_flood() -> None:
         guard.failed(f"flood-{n}", T0)
     assert len(guard._records) == G.MAX_ADDRESSES
     assert guard.locked("flood-0", T0) == 0.0
+
+
+# --- address_key ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.1", "192.0.2.1"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::9", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::9", "2001:db8:1:3::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("?", "?"),
+        ("not an address", "not an address"),
+    ],
+    ids=["ipv4", "ipv6", "ipv6-same-64", "ipv6-next-64", "ipv4-mapped", "unknown", "garbage"],
+)
+def test_address_key_is_the_ipv4_address_or_the_ipv6_64(address: str, key: str) -> None:
+    """IPv4 counts by address (also when a dual-stack socket maps it), IPv6 by its /64."""
+    assert address_key(address) == key

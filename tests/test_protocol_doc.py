@@ -195,6 +195,25 @@ def test_rate_and_guard_limits_in_the_doc_match_the_code() -> None:
     assert _numbers(table["idle connection"][0]) == [int(web.HEARTBEAT_SECONDS)]
 
 
+def test_connection_limit_in_the_doc_matches_the_code() -> None:
+    """The connections one address may hold, the /64 it is counted by, and the close code."""
+    ((name, (value, beyond)),) = [
+        (name, row) for name, row in limits().items() if name.startswith("open connections")
+    ]
+    assert f"/{guard.IPV6_PREFIX}" in name
+    assert _numbers(value) == [signaling.MAX_CONNECTIONS_PER_ADDRESS]
+    assert "`too-many-connections`" in beyond
+    assert _numbers(beyond) == [web.CLOSE_TRY_AGAIN_LATER]
+    top = sections(protocol_text(), 2)
+    closes = table_rows(
+        sections(top["Transport"], 3)["Close codes"], ["code", "meaning", "what a client does"]
+    )
+    assert "`too-many-connections`" in {row[0]: row[1] for row in closes}["1013"]
+    when = dict(table_rows(top["Error codes"], ["code", "when"]))["`too-many-connections`"]
+    assert f"/{guard.IPV6_PREFIX}" in when
+    assert str(web.CLOSE_TRY_AGAIN_LATER) in when
+
+
 def test_documented_key_derivation_constants_match_keys() -> None:
     """The iteration count and HKDF labels in "Keys" are the ones keys.py uses."""
     text = sections(protocol_text(), 2)["Keys"]

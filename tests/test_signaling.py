@@ -15,7 +15,14 @@ import pytest
 from parlour import keys, protocol
 from parlour.guard import JoinGuard
 from parlour.settings import Settings
-from parlour.signaling import MESSAGE_BURST, MESSAGE_RATE, Conn, Delivery, Hub
+from parlour.signaling import (
+    MAX_CONNECTIONS_PER_ADDRESS,
+    MESSAGE_BURST,
+    MESSAGE_RATE,
+    Conn,
+    Delivery,
+    Hub,
+)
 from tests.helpers import SALT, FakeClock, locator, room, settings
 
 LOUNGE = "correct horse battery staple"
@@ -733,6 +740,70 @@ def test_rate_limit_is_per_connection(net: Net) -> None:
     net.take(calm)
     net.send(calm, {"type": "ping", "id": 2})
     assert net.one(calm) == {"type": "pong", "id": 2}
+
+
+# --- connections per address ---------------------------------------------------------------
+
+
+def fill(net: Net, address: str) -> list[Conn]:
+    """As many connections from `address` as it may hold, each welcomed and left open."""
+    conns = [net.connect(address) for _ in range(MAX_CONNECTIONS_PER_ADDRESS)]
+    for conn in conns:
+        assert net.one(conn)["type"] == "welcome"
+    assert not any(delivery.close for delivery in net.last)
+    return conns
+
+
+def refused(net: Net, address: str) -> Conn:
+    """A connection from `address` refused with too-many-connections and a close, no welcome."""
+    conn = net.connect(address)
+    assert summary(net.one(conn)) == error("too-many-connections", None)
+    assert [delivery.close for delivery in net.last] == [True]
+    return conn
+
+
+def test_past_the_limit_a_connection_is_refused_and_closed(net: Net) -> None:
+    """The connection after MAX_CONNECTIONS_PER_ADDRESS gets an error and a close, no welcome."""
+    held = fill(net, "192.0.2.1")
+    refused(net, "192.0.2.1")
+    assert net.quiet(*held)
+    assert net.hub.per_address == {"192.0.2.1": MAX_CONNECTIONS_PER_ADDRESS}
+
+
+def test_a_disconnect_frees_a_slot_and_a_refused_connection_holds_none(net: Net) -> None:
+    """Closing an admitted connection lets the next one in; closing a refused one frees nothing."""
+    held = fill(net, "192.0.2.1")
+    net.disconnect(refused(net, "192.0.2.1"))
+    refused(net, "192.0.2.1")
+    net.disconnect(held[0])
+    assert net.one(net.connect("192.0.2.1"))["type"] == "welcome"
+    refused(net, "192.0.2.1")
+
+
+def test_the_limit_of_one_address_leaves_others_alone(net: Net) -> None:
+    """With one address at its limit, another address connects and joins as usual."""
+    fill(net, "192.0.2.1")
+    net.joined(LOUNGE, address="192.0.2.2")
+    refused(net, "192.0.2.1")
+
+
+def test_ipv6_addresses_count_by_their_64(net: Net) -> None:
+    """Addresses in one /64 share one count; the next /64 has a count of its own."""
+    for n in range(MAX_CONNECTIONS_PER_ADDRESS):
+        assert net.one(net.connect(f"2001:db8:1:2::{n + 1:x}"))["type"] == "welcome"
+    refused(net, "2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert net.one(net.connect("2001:db8:1:3::1"))["type"] == "welcome"
+
+
+def test_the_address_table_empties_when_everyone_disconnects(net: Net) -> None:
+    """Counts go back to zero on every path (joined, refused, never joined) and entries go."""
+    conns = [*fill(net, "192.0.2.1"), refused(net, "192.0.2.1")]
+    conns += [net.joined(LOUNGE, address="2001:db8::1")[0], net.connect("?")]
+    assert len(net.hub.per_address) == 3
+    for conn in conns:
+        net.disconnect(conn)
+    assert net.hub.per_address == {}
+    assert net.hub.connections == 0
 
 
 # --- peer ids -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pytest_aiohttp import AiohttpClient
 from parlour import protocol, web
 from parlour.guard import JoinGuard
 from parlour.settings import Settings
-from parlour.signaling import MESSAGE_BURST, Hub
+from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, Hub
 from tests.helpers import FakeClock, locator, room, settings
 
 LOUNGE = "correct horse battery staple"
@@ -530,7 +530,9 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
     await send(ws, {"type": "ping", "id": 101})
     assert await receive(ws) == {"type": "pong", "id": 101}
 
-    assert seen == {code.value for code in protocol.ErrorCode}
+    # too-many-connections refuses a connection, not a frame, and closes it: tested on its own.
+    refusal = protocol.ErrorCode.TOO_MANY_CONNECTIONS
+    assert seen == {code.value for code in protocol.ErrorCode} - {refusal.value}
     assert not ws.closed
     await ws.close()
     for other in others:
@@ -590,6 +592,57 @@ async def test_wrong_passphrase_answer_is_held_back_after_three_failures(world: 
     assert reply["code"] == "no-such-room"
     assert loop.time() - sent >= 0.2  # held back 0.25 s; a margin for timer granularity
     await ws.close()
+
+
+# --- connections per address ---------------------------------------------------------------
+
+
+async def test_past_the_limit_a_socket_gets_an_error_then_1013_and_a_closed_one_frees_a_slot(
+    world: World,
+) -> None:
+    """From one address, the socket after MAX_CONNECTIONS_PER_ADDRESS is refused and closed."""
+    ada, _ = await joined(world, LOUNGE)
+    grace, grace_id = await joined(world, LOUNGE)
+    await receive(ada)  # peer-joined
+    held = [ada, grace] + [await world.ws() for _ in range(MAX_CONNECTIONS_PER_ADDRESS - 2)]
+    extra = await world.client.ws_connect(BASE + "/ws")
+    reply = await receive(extra)
+    assert (reply["type"], reply["code"], reply["about"]) == ("error", "too-many-connections", None)
+    closing = await extra.receive(timeout=TIMEOUT)
+    assert closing.type is WSMsgType.CLOSE
+    assert closing.data == web.CLOSE_TRY_AGAIN_LATER == 1013
+    await grace.close()
+    # peer-left comes from the hub's disconnect, so Grace's slot is free by now.
+    assert await receive(ada) == {"type": "peer-left", "peer": grace_id}
+    again = await world.ws()
+    for ws in [again, *held]:
+        await ws.close()
+    assert world.hub.per_address == {}
+
+
+async def test_a_refused_client_that_never_answers_the_close_is_dropped_soon(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused socket whose client ignores the close frame is cut off, not kept for 10 s."""
+    monkeypatch.setattr(web, "REFUSAL_CLOSE_WAIT", 0.05)
+    held = [await world.ws() for _ in range(MAX_CONNECTIONS_PER_ADDRESS)]
+    host = f"{world.client.host}:{world.client.port}"
+    reader, writer = await asyncio.open_connection(world.client.host, world.client.port)
+    try:
+        writer.write(upgrade_request(BASE + "/ws", host))
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        assert head.startswith(b"HTTP/1.1 101")
+        # Read to the end without ever sending a close frame back: the end must come soon.
+        frames = await asyncio.wait_for(reader.read(), TIMEOUT / 2)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert b'"too-many-connections"' in frames
+    close = frames.rindex(b"\x88")  # FIN + close opcode; the code follows the length byte
+    assert frames[close + 2 : close + 4] == web.CLOSE_TRY_AGAIN_LATER.to_bytes(2, "big")
+    for ws in held:
+        await ws.close()
 
 
 # --- client addresses -----------------------------------------------------------------------

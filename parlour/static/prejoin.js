@@ -18,6 +18,8 @@ const JOIN_ERRORS = /** @type {Record<string, string>} */ ({
   "room-full": "The room is full. Try again when someone has left.",
   "locked-out": "Too many wrong passphrases came from your network, so joining is paused for a while.",
   "rate-limited": "Too many attempts at once. Wait a moment, then try again.",
+  "too-many-connections":
+    "Too many connections from your network to this server. Close other Parlour tabs, or try again in a minute.",
   closed: "Could not reach the server. Check your network connection and try again.",
 });
 

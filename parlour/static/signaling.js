@@ -15,7 +15,7 @@
  *   peer-left    {peer}
  *   message      {from, message}      an envelope that opened, with a known sealed kind
  *   rejected     {from, reason}       an envelope dropped: "unopenable" | "replay" | "malformed"
- *   server-error {code, message, about}  an error not answering a pending join
+ *   server-error {code, message, about}  an error not answering a pending connect or join
  *   closed       {code, reason}       the end: no more reconnecting
  */
 
@@ -72,6 +72,13 @@ const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
 const TICKET = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Refusals that pass on their own, so a page on its way back into a room keeps trying: the
+ * socket dropped again, or this network held too many sockets for a moment (other tabs, or
+ * sockets the server has not seen close yet).
+ */
+const TRANSIENT = new Set(["closed", "too-many-connections"]);
 
 /**
  * Where this tab keeps a room's ticket, so that a reload comes back into a locked room: under
@@ -218,7 +225,12 @@ export class Signaling extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** Open the socket; resolves with the server's welcome. @returns {Promise<Welcome>} */
+  /**
+   * Open the socket; resolves with the server's welcome. Rejects with a SignalingError:
+   * "closed" when the socket closes first, or the server's code when it refuses the socket
+   * (too-many-connections).
+   * @returns {Promise<Welcome>}
+   */
   connect() {
     this.setState("connecting");
     const socket = new WebSocket(this.url);
@@ -435,14 +447,15 @@ export class Signaling extends EventTarget {
       await this.enter(room.locator, room.key);
       this.attempt = 0;
     } catch (error) {
-      if (error instanceof SignalingError && error.code !== "closed") {
+      if (error instanceof SignalingError && !TRANSIENT.has(error.code)) {
         // Back on the server but refused (the room was removed, or this address is locked
         // out): retrying would not help. The page hears why.
         this.room = null;
         this.emit("server-error", { code: error.code, message: error.message, about: "join" });
         this.close();
       }
-      // "closed": the socket dropped again, and dropped() has already scheduled a retry.
+      // Transient: the socket dropped (or, refused, is being closed by the server), and
+      // dropped() schedules the next try, with a longer backoff.
     }
   }
 
@@ -512,7 +525,8 @@ export class Signaling extends EventTarget {
         await this.unseal(message);
         return;
       case "error":
-        if (pending && message.about === "join" && pending.type === "joined") {
+        // Before the welcome, an error refuses the socket itself (too-many-connections).
+        if (pending && (pending.type === "welcome" || (message.about === "join" && pending.type === "joined"))) {
           this.fail(message.code, message.message);
         } else {
           this.emit("server-error", { code: message.code, message: message.message, about: message.about });
