@@ -74,6 +74,9 @@ class _Record:
 class JoinGuard:
     """Wrong passphrases from one address are first slowed, then locked out for a while.
 
+    Addresses are counted by address_key(), so an IPv6 client cannot step around the lockout by
+    moving to another address of its /64; the audit keeps the address itself.
+
     A locator is a 256-bit value out of a slow KDF, so guessing is hopeless anyway; the guard
     is there so a flood of joins costs the flooder time and leaves a trace, not the server.
     """
@@ -92,15 +95,16 @@ class JoinGuard:
 
     def locked(self, address: str, now: float) -> float:
         """Seconds until `address` may try again; 0 when it may now."""
-        record = self._records.get(address)
+        record = self._records.get(address_key(address))
         if record is None:
             return 0.0
         return max(0.0, record.locked_until - now)
 
     def failed(self, address: str, now: float) -> float:
         """Record a wrong passphrase; returns how long to hold the answer back."""
-        record = self._records.pop(address, None) or _Record()
-        self._records[address] = record  # most recently seen last, for pruning
+        key = address_key(address)
+        record = self._records.pop(key, None) or _Record()
+        self._records[key] = record  # most recently seen last, for pruning
         while record.failures and record.failures[0] <= now - self.WINDOW:
             record.failures.popleft()
         record.failures.append(now)

@@ -117,6 +117,15 @@ def test_addresses_are_independent() -> None:
     assert guard.failed("198.51.100.2", T0) == 0.0
 
 
+def test_an_ipv6_lockout_covers_its_64_and_no_other() -> None:
+    """Moving to another address of the same /64 does not step around a lockout."""
+    guard = JoinGuard()
+    fail(guard, G.LOCK_AFTER, address="2001:db8:1:2::10")
+    assert guard.locked("2001:db8:1:2:ffff::99", T0) > 0
+    assert guard.locked("2001:db8:1:3::10", T0) == 0.0
+    assert [attempt.address for attempt in guard.audit][-1] == "2001:db8:1:2::10"
+
+
 def test_unknown_address_is_not_locked() -> None:
     """An address never seen may try."""
     assert JoinGuard().locked("203.0.113.9", T0) == 0.0

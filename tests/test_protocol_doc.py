@@ -185,7 +185,7 @@ def test_rate_and_guard_limits_in_the_doc_match_the_code() -> None:
         int(signaling.MESSAGE_RATE),
         int(signaling.MESSAGE_BURST),
     ]
-    schedule = table["wrong passphrases from one address"][0]
+    schedule = table["wrong passphrases from one address (IPv6: from one /64)"][0]
     join_guard = guard.JoinGuard
     assert f"after {join_guard.SLOW_AFTER} in {int(join_guard.WINDOW // 60)} minutes" in schedule
     assert f"at most {join_guard.MAX_DELAY:g} s" in schedule
