@@ -343,12 +343,14 @@ function highlightSpeaker() {
 async function copyLink() {
   if (!session) return;
   const link = `${location.origin}${location.pathname}#${encodeURIComponent(session.passphrase)}`;
+  // A locked room turns the link away until someone unlocks it: say so while it is copied.
+  const locked = session.signaling.locked ? ". The room is locked: unlock it to let them in." : "";
   try {
     await navigator.clipboard.writeText(link);
-    ui.copyStatus.textContent = "Link copied";
+    ui.copyStatus.textContent = `Link copied${locked}`;
   } catch {
     // No clipboard here (an old browser, or permission refused): let the person copy it.
-    window.prompt("Copy this link and send it to the people you want to call:", link);
+    window.prompt(`Copy this link and send it to the people you want to call${locked}`, link);
   }
 }
 byId("copy-link").addEventListener("click", () => void copyLink());

@@ -15,6 +15,7 @@ from tests.browser.calling import (
     call_list,
     controls,
     free_port,
+    join,
     link_url,
     meet,
     own_tile,
@@ -135,3 +136,29 @@ def test_a_lock_lost_in_a_server_restart_is_put_back_by_the_members(
         ]
     finally:
         server.stop()
+
+
+def test_someone_alone_copies_the_join_link_and_hears_the_room_is_locked(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """Alone, Copy join link puts a working link on the clipboard, with a word on the lock."""
+    clipboard = {"permissions": ["clipboard-read", "clipboard-write"]}
+    ada = open_person(browser, people, server.url, **clipboard)
+    join(ada.page, "Ada", PASSPHRASE)
+    expect(ada.page.get_by_role("status").filter(has_text="Waiting for others")).to_be_visible()
+    press(ada.page, "Lock room")
+    lock_button(ada.page, "Unlock room")
+    ada.page.get_by_role("button", name="Copy join link").click()
+    notice(ada.page, "Link copied. The room is locked: unlock it to let them in.")
+    link = ada.page.evaluate("() => navigator.clipboard.readText()")
+    assert link == link_url(server.url, PASSPHRASE)
+
+    press(ada.page, "Unlock room")
+    ada.page.get_by_role("button", name="Copy join link").click()
+    expect(ada.page.get_by_role("status").filter(has_text="Link copied")).to_have_text(
+        "Link copied"
+    )
+    grace = open_person(browser, people, link)
+    join(grace.page, "Grace")
+    expect(tile(ada.page, "Grace")).to_be_visible()
+    expect(ada.page.get_by_role("status").filter(has_text="Waiting for others")).to_be_hidden()
