@@ -89,6 +89,8 @@ def _room_add(args: argparse.Namespace) -> int:
     print(f"Added room {args.name} (up to {size} people) to {path}.")
     print(f"Passphrase: {passphrase}")
     print(f"Join link:  {settings.join_link(passphrase)}")
+    if caveat := settings.link_caveat():
+        print(caveat)
     print(
         "The passphrase is not stored anywhere, not even in the config: note it now and give "
         "it only to the people who should join.\n"

@@ -25,6 +25,7 @@ from parlour.settings import (
     Settings,
     Tls,
     TlsMode,
+    unspecified,
 )
 
 T = TypeVar("T")
@@ -160,6 +161,38 @@ def _host(value: object) -> str:
     return host
 
 
+_AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:\[\]]*))(?::(?P<port>[0-9]{1,5}))?")
+
+
+def _public_url(value: object) -> str:
+    # Checked piece by piece, not with urlsplit: that accepts what no browser opens (no host,
+    # an IPv6 address without brackets, a space in the host) and drops a bare "?" or "#".
+    url = _text(value)
+    scheme, colon_slashes, rest = url.partition("://")
+    if not colon_slashes or scheme.lower() not in ("http", "https"):
+        raise Invalid('it must start with "https://" or "http://"')
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if rest[len(authority) :] not in ("", "/"):
+        raise Invalid("leave out everything after the host and port; base_path adds the path")
+    if "@" in authority:
+        raise Invalid("leave out the user name")
+    parts = _AUTHORITY.fullmatch(authority)
+    if parts is None:
+        raise Invalid("write an IPv6 address in brackets" if authority.count(":") > 1 else "")
+    if parts["ipv6"] is not None:
+        try:
+            host = str(ipaddress.IPv6Address(parts["ipv6"]))
+        except ValueError:
+            raise Invalid() from None
+    else:
+        host = _host(parts["host"])
+    if unspecified(host):
+        raise Invalid(f"nobody can open {host}; give the name or address people reach")
+    if parts["port"] is not None and not 1 <= int(parts["port"]) <= 65535:
+        raise Invalid("the port must be from 1 to 65535")
+    return f"{scheme.lower()}://{authority}"
+
+
 def _base_path(value: object) -> str:
     path = _text(value)
     if path == "/":
@@ -267,6 +300,14 @@ PORT = KeySpec(
     default=8080,
     doc="TCP port to listen on; 0 takes any free port (the server prints which)",
     example="8080",
+)
+PUBLIC_URL: KeySpec[str | None] = KeySpec(
+    name="server.public_url",
+    expects='an address like "https://call.example.org" (http or https, a host, maybe a port)',
+    convert=_public_url,
+    default=None,
+    doc="Address people open, e.g. at a proxy; printed links use it instead of host and port",
+    example='"https://call.example.org"',
 )
 BASE_PATH = KeySpec(
     name="server.base_path",
@@ -382,6 +423,7 @@ STUN_SERVERS: KeySpec[tuple[str, ...]] = KeySpec(
 KEYS: tuple[KeySpec[Any], ...] = (
     HOST,
     PORT,
+    PUBLIC_URL,
     BASE_PATH,
     TRUSTED_PROXIES,
     OPEN_ROOMS,
@@ -504,6 +546,7 @@ class _Reader:
             admin_path=self.value(secrets, ADMIN_PATH),
             host=self.value(server, HOST),
             port=self.value(server, PORT),
+            public_url=self.value(server, PUBLIC_URL),
             trusted_proxies=self.value(server, TRUSTED_PROXIES),
             tls=self.tls(tls),
             open_rooms=self.value(server, OPEN_ROOMS),

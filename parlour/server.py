@@ -99,7 +99,14 @@ def _announce(
     files: tuple[Path, Path] | None,
     first_room: tuple[str, str] | None,
 ) -> None:
-    lines = [f"Parlour {__version__} is listening on {settings.page_url(port)}"]
+    # The real address is the operator's; the one people open (a proxy's, or this machine's
+    # name instead of 0.0.0.0) goes on its own line when it differs.
+    listening, page = settings.listen_url(port), settings.page_url(port)
+    lines = [f"Parlour {__version__} is listening on {listening}"]
+    if page != listening:
+        lines.append(f"People open: {page}")
+    if caveat := settings.link_caveat():
+        lines.append(caveat)
     if settings.tls.mode is TlsMode.SELF_SIGNED and files is not None:
         from parlour import tls
 

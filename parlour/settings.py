@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +15,14 @@ DEFAULT_MAX_MEMBERS = 8
 DEFAULT_UPLOAD_KBPS = 2500
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def unspecified(host: str) -> bool:
+    """0.0.0.0 or :: (in any spelling): every interface, an address nobody can open a page at."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False  # a host name
 
 
 class TlsMode(StrEnum):
@@ -46,6 +55,7 @@ class Settings:
     admin_path: str
     host: str = "127.0.0.1"
     port: int = 8080
+    public_url: str | None = None  # an origin with no trailing slash, e.g. "https://x.org:8443"
     trusted_proxies: tuple[IpNetwork, ...] = ()
     tls: Tls = field(default_factory=Tls)
     open_rooms: bool = False
@@ -58,12 +68,36 @@ class Settings:
         """base_path with no trailing slash ("" when the server lives at the root)."""
         return self.base_path.rstrip("/")
 
-    def page_url(self, port: int | None = None) -> str:
-        """The room page's address as configured (`port` overrides, once a free one is bound)."""
+    def _url(self, host: str, port: int) -> str:
         scheme = "http" if self.tls.mode is TlsMode.OFF else "https"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{port or self.port}{self.prefix()}/"
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{port}{self.prefix()}/"
+
+    def listen_url(self, port: int | None = None) -> str:
+        """The page at the address the server listens on (`port` overrides, once one is bound)."""
+        return self._url(self.host, port or self.port)
+
+    def page_url(self, port: int | None = None) -> str:
+        """The room page's address as people open it, for printed links.
+
+        Only what is printed depends on this: the page itself uses relative URLs.
+        """
+        if self.public_url is not None:
+            return f"{self.public_url}{self.prefix()}/"
+        if unspecified(self.host):
+            # Nobody can open http://0.0.0.0/; this machine's name is the best guess at hand.
+            return self._url(socket.gethostname(), port or self.port)
+        return self.listen_url(port)
 
     def join_link(self, passphrase: str, port: int | None = None) -> str:
         """The page's address with the passphrase after "#", which browsers never send."""
         return self.page_url(port) + "#" + quote(normalize_passphrase(passphrase), safe="")
+
+    def link_caveat(self) -> str:
+        """What to print under a link that names this machine only for want of public_url."""
+        if self.public_url is not None or not unspecified(self.host):
+            return ""
+        return (
+            f"{socket.gethostname()} is this machine's name; if people reach it by another "
+            f"address, set server.public_url in {self.source}."
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -82,6 +84,35 @@ def test_room_add_prints_a_passphrase_that_matches_the_stored_verifier(folder: P
     assert passphrase not in (folder / "parlour.toml").read_text()
     link = f"http://127.0.0.1:8080{settings.base_path}/#{quote(passphrase, safe='')}"
     assert f"Join link:  {link}\n" in done.stdout
+
+
+def test_room_add_prints_the_public_url_link(folder: Path) -> None:
+    """With public_url (commented out in the new file, here enabled) the link leads through it."""
+    path = folder / "parlour.toml"
+    commented = '# public_url = "https://call.example.org"\n'
+    assert commented in path.read_text()
+    path.write_text(
+        path.read_text().replace(commented, 'public_url = "https://call.example.org/"\n')
+    )
+    done = parlour(folder, "room", "add", "lounge")
+    passphrase = quote(printed_passphrase(done.stdout), safe="")
+    base_path = config.load(path).base_path
+    assert f"Join link:  https://call.example.org{base_path}/#{passphrase}\n" in done.stdout
+    assert "server.public_url" not in done.stdout
+
+
+def test_room_add_on_every_interface_links_to_this_machine_by_name(folder: Path) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace('host = "127.0.0.1"', 'host = "0.0.0.0"'))
+    done = parlour(folder, "room", "add", "lounge")
+    passphrase = quote(printed_passphrase(done.stdout), safe="")
+    base_path = config.load(path).base_path
+    name = socket.gethostname()
+    assert f"Join link:  http://{name}:8080{base_path}/#{passphrase}\n" in done.stdout
+    assert (
+        f"{name} is this machine's name; if people reach it by another address, "
+        f"set server.public_url in {path.resolve()}.\n"
+    ) in done.stdout
 
 
 def test_room_add_reads_a_chosen_passphrase_from_stdin(folder: Path) -> None:
@@ -224,3 +255,37 @@ def settings_for(host: str, mode: TlsMode, base_path: str) -> Settings:
 )
 def test_join_link(host: str, mode: TlsMode, base_path: str, link: str) -> None:
     assert settings_for(host, mode, base_path).join_link(" a  b/c#d ") == link
+
+
+@pytest.mark.parametrize(
+    ("base_path", "page"),
+    [("/", "https://call.example.org/"), ("/hid", "https://call.example.org/hid/")],
+)
+def test_public_url_makes_the_page_url_and_join_link(base_path: str, page: str) -> None:
+    settings = dataclasses.replace(
+        settings_for("127.0.0.1", TlsMode.OFF, base_path), public_url="https://call.example.org"
+    )
+    assert settings.page_url() == page
+    assert settings.page_url(41234) == page  # a port bound at start is the listener's own
+    assert settings.join_link(" a  b/c#d ") == page + "#a%20b%2Fc%23d"
+    assert settings.listen_url() == f"http://127.0.0.1:8443{base_path.rstrip('/')}/"
+    assert settings.link_caveat() == ""
+
+
+@pytest.mark.parametrize(("host", "listening"), [("0.0.0.0", "0.0.0.0"), ("::", "[::]")])
+def test_links_name_this_machine_when_listening_on_every_interface(
+    host: str, listening: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "parlour-box")
+    settings = settings_for(host, TlsMode.FILES, "/hid")
+    assert settings.listen_url() == f"https://{listening}:8443/hid/"
+    assert settings.page_url(41234) == "https://parlour-box:41234/hid/"
+    assert settings.join_link(" a  b/c#d ") == "https://parlour-box:8443/hid/#a%20b%2Fc%23d"
+    assert settings.link_caveat() == (
+        "parlour-box is this machine's name; if people reach it by another address, "
+        "set server.public_url in /x/parlour.toml."
+    )
+
+
+def test_loopback_links_need_no_caveat() -> None:
+    assert settings_for("127.0.0.1", TlsMode.OFF, "/hid").link_caveat() == ""

@@ -162,6 +162,62 @@ def test_ip_addresses_and_host_names_are_hosts(tmp_path: Path, host: str) -> Non
     assert config.load(write(tmp_path, edited('"127.0.0.1"', f'"{host}"'))).host == host
 
 
+def with_public_url(value: str) -> str:
+    return edited("port = 8080", f"port = 8080\npublic_url = {value}")
+
+
+def test_public_url_is_unset_by_default(tmp_path: Path) -> None:
+    assert config.load(write(tmp_path, VALID)).public_url is None
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://call.example.org", "https://call.example.org"),
+        ("https://call.example.org/", "https://call.example.org"),
+        ("http://call.example.org:8443", "http://call.example.org:8443"),
+        ("HTTPS://192.0.2.7/", "https://192.0.2.7"),
+        ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
+    ],
+)
+def test_public_url_is_an_origin_without_trailing_slash(
+    tmp_path: Path, url: str, origin: str
+) -> None:
+    assert config.load(write(tmp_path, with_public_url(f'"{url}"'))).public_url == origin
+
+
+_AFTER_HOST = "leave out everything after the host and port; base_path adds the path"
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ('"call.example.org"', 'it must start with "https://" or "http://"'),
+        ('"wss://call.example.org"', 'it must start with "https://" or "http://"'),
+        ('"https://call.example.org/hidden/"', _AFTER_HOST),
+        ('"https://call.example.org?room=1"', _AFTER_HOST),
+        ('"https://call.example.org/#top"', _AFTER_HOST),
+        ('"https://me@call.example.org"', "leave out the user name"),
+        ('"https://call.example.org:0"', "the port must be from 1 to 65535"),
+        ('"https://call.example.org:65536"', "the port must be from 1 to 65535"),
+        ('"https://2001:db8::1"', "write an IPv6 address in brackets"),
+        ('"http://0.0.0.0:8080"', "nobody can open 0.0.0.0; give the name or address people reach"),
+        ('"https://bad host"', ""),
+        ('"https://call.example.org:"', ""),
+        ("8443", ""),
+    ],
+)
+def test_bad_public_url_is_refused_with_its_key_value_and_fix(
+    tmp_path: Path, value: str, detail: str
+) -> None:
+    problem = only_problem(tmp_path, with_public_url(value))
+    assert (problem.key, problem.line) == ("server.public_url", 4)
+    expected = f"must be {config.PUBLIC_URL.expects}, got {value}"
+    assert problem.message == (f"{expected} ({detail})" if detail else expected)
+    assert str(problem).startswith(f"{tmp_path / 'parlour.toml'}:4: server.public_url: ")
+    assert str(problem).endswith('. Fix: public_url = "https://call.example.org"')
+
+
 @pytest.mark.parametrize("proxies", ['["nope"]', '"10.0.0.0/8"', "[10]"])
 def test_trusted_proxies_must_be_ips_or_networks(tmp_path: Path, proxies: str) -> None:
     text = edited('["127.0.0.1", "10.0.0.0/8"]', proxies)

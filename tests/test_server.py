@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
-from parlour import keys
+from parlour import __version__, keys
+from parlour.server import _announce
+from parlour.settings import Settings
 from tests.support import ParlourProcess, room_keys, write_config
 
 SALT = keys.generate_salt()
@@ -211,3 +214,69 @@ async def test_first_serve_writes_a_config_and_prints_a_working_join_link(
             await receive(ws)  # welcome
             await ws.send_json({"type": "join", "room": locator})
             assert (await receive(ws))["type"] == "joined"
+
+
+def announced(capsys: pytest.CaptureFixture[str], host: str, public_url: str | None = None) -> str:
+    """What `parlour serve` prints on its first run, once it has bound port 41234."""
+    settings = Settings(
+        source=Path("/srv/parlour.toml"),
+        salt=SALT,
+        base_path="/hid",
+        admin_path="A" * 22,
+        host=host,
+        port=0,
+        public_url=public_url,
+    )
+    _announce(settings, 41234, None, ("lounge", "a b"))
+    return capsys.readouterr().out
+
+
+def test_announce_on_loopback_prints_one_address(capsys: pytest.CaptureFixture[str]) -> None:
+    assert announced(capsys, "127.0.0.1") == (
+        f"Parlour {__version__} is listening on http://127.0.0.1:41234/hid/\n"
+        'Room "lounge" passphrase: a b\n'
+        "Join link (share it only with the people you call): "
+        "http://127.0.0.1:41234/hid/#a%20b\n"
+    )
+
+
+def test_announce_with_public_url_prints_the_real_address_and_the_public_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert announced(capsys, "127.0.0.1", "https://call.example.org") == (
+        f"Parlour {__version__} is listening on http://127.0.0.1:41234/hid/\n"
+        "People open: https://call.example.org/hid/\n"
+        'Room "lounge" passphrase: a b\n'
+        "Join link (share it only with the people you call): "
+        "https://call.example.org/hid/#a%20b\n"
+    )
+
+
+def test_announce_on_every_interface_names_this_machine_and_public_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "parlour-box")
+    assert announced(capsys, "0.0.0.0") == (
+        f"Parlour {__version__} is listening on http://0.0.0.0:41234/hid/\n"
+        "People open: http://parlour-box:41234/hid/\n"
+        "parlour-box is this machine's name; if people reach it by another address, "
+        "set server.public_url in /srv/parlour.toml.\n"
+        'Room "lounge" passphrase: a b\n'
+        "Join link (share it only with the people you call): "
+        "http://parlour-box:41234/hid/#a%20b\n"
+    )
+
+
+async def test_serve_with_public_url_prints_it_and_still_serves_where_it_listens(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """A real server: the "is listening on" URL stays the page; people's address follows it."""
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    public = '[server]\npublic_url = "https://call.example.org/"\n'
+    config.write_text(config.read_text().replace("[server]\n", public))
+    with ParlourProcess.start(config) as running:
+        assert running.url.startswith("http://127.0.0.1:")
+        people = running.stdout.expect(r"^People open: (\S+)$").group(1)
+        assert people == f"https://call.example.org{BASE}/"
+        async with session.get(running.url) as response:
+            assert response.status == 200
