@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from parlour.keys import normalize_passphrase
 
@@ -77,6 +77,16 @@ class Settings:
         """The page at the address the server listens on (`port` overrides, once one is bound)."""
         return self._url(self.host, port or self.port)
 
+    def public_host(self) -> str:
+        """The host people open the page at: public_url's, or else the one listened on.
+
+        Nobody can open http://0.0.0.0/; for every interface this machine's name is the best
+        guess at hand.
+        """
+        if self.public_url is not None:
+            return urlsplit(self.public_url).hostname or self.host
+        return socket.gethostname() if unspecified(self.host) else self.host
+
     def page_url(self, port: int | None = None) -> str:
         """The room page's address as people open it, for printed links.
 
@@ -84,10 +94,7 @@ class Settings:
         """
         if self.public_url is not None:
             return f"{self.public_url}{self.prefix()}/"
-        if unspecified(self.host):
-            # Nobody can open http://0.0.0.0/; this machine's name is the best guess at hand.
-            return self._url(socket.gethostname(), port or self.port)
-        return self.listen_url(port)
+        return self._url(self.public_host(), port or self.port)
 
     def join_link(self, passphrase: str, port: int | None = None) -> str:
         """The page's address with the passphrase after "#", which browsers never send."""

@@ -93,7 +93,8 @@ def certificate_files(settings: Settings) -> tuple[Path, Path] | None:
     if tls.mode == TlsMode.OFF:
         return None
     if tls.mode == TlsMode.SELF_SIGNED:
-        return ensure_self_signed(settings.source.parent, [settings.host])
+        # The listening host and the one people open (public_url, or this machine's name).
+        return ensure_self_signed(settings.source.parent, [settings.host, settings.public_host()])
     if tls.certificate is None or tls.key is None:
         raise ValueError('tls mode "files" needs both certificate and key')
     return tls.certificate, tls.key

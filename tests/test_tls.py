@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+import socket
 import ssl
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,17 @@ def test_fingerprint_is_sha256_colon_hex(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9A-F]{2}(:[0-9A-F]{2}){31}", printed)
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     assert printed.replace(":", "").lower() == cert.fingerprint(hashes.SHA256()).hex()
+
+
+def test_self_signed_names_the_public_host_people_open(tmp_path: Path) -> None:
+    """A browser checks the name it was given: public_url's host, or this machine's name."""
+    behind = settings(tmp_path, TlsMode.SELF_SIGNED)
+    files = tls.certificate_files(replace(behind, public_url="https://call.example.org:8443"))
+    assert files is not None
+    assert "call.example.org" in alt_names(files[0])
+    files = tls.certificate_files(replace(behind, host="0.0.0.0"))
+    assert files is not None
+    assert socket.gethostname() in alt_names(files[0])
 
 
 def test_no_certificate_without_tls(tmp_path: Path) -> None:
