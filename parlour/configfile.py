@@ -15,6 +15,7 @@ from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
+from tomlkit.items import Comment, Item, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
 from parlour import config, keys
@@ -156,11 +157,48 @@ def add_room(path: Path, name: str, verifier: bytes, max_members: int | None = N
     _edit(path, lambda document: _add_room(document, name, verifier, max_members))
 
 
+def _trailing_lines(table: Table) -> list[Item]:
+    """The comments and blank lines after a table's last key.
+
+    On the page they stand above the next table's header, and say something about it, but
+    tomlkit keeps them in this table: removing it would take them along.
+    """
+    body = table.value.body
+    start = len(body)
+    while (
+        start
+        and body[start - 1][0] is None
+        and isinstance(body[start - 1][1], Comment | Whitespace)
+    ):
+        start -= 1
+    return [item for _, item in body[start:]]
+
+
+def _table_before(document: TOMLDocument, name: str) -> Table | None:
+    """The table just above room `name` in the file: the room before it, or, for the first
+    room, the table before [rooms]."""
+    rooms = list(document["rooms"])
+    at = rooms.index(name)
+    if at:
+        before = document["rooms"][rooms[at - 1]]
+    else:
+        tables = list(document)
+        at = tables.index("rooms")
+        before = document[tables[at - 1]] if at else None
+    return before if isinstance(before, Table) else None
+
+
 def remove_room(path: Path, name: str) -> None:
     def remove(document: TOMLDocument) -> None:
         if name not in _rooms(document):
             raise config.ConfigEditError(f"There is no room named {name} in {path}.")
+        room = document["rooms"][name]
+        above_next = _trailing_lines(room) if isinstance(room, Table) else []
+        before = _table_before(document, name)
         del document["rooms"][name]
+        if before is not None:  # keep what stood above the next room where it stood
+            for item in above_next:
+                before.value.append(None, item)
 
     _edit(path, remove)
 

@@ -98,6 +98,34 @@ def test_remove_room_keeps_the_other_comments(handwritten: Path) -> None:
     assert [r.name for r in config.load(handwritten).rooms] == ["grandma"]
 
 
+STUDY_THEN_CLUB = f"""
+[rooms.study]
+verifier = "{keys.b64url(V2)}"
+
+# The book club meets on Thursdays:
+[rooms.club]
+verifier = "{keys.b64url(V3)}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("head", "left"),
+    [
+        (HANDWRITTEN, ["grandma", "club"]),  # a room between two others
+        (HANDWRITTEN[: HANDWRITTEN.index("# The grandparents")], ["club"]),  # the first room
+    ],
+)
+def test_removing_a_room_keeps_the_comment_above_the_next_one(
+    tmp_path: Path, head: str, left: list[str]
+) -> None:
+    """A comment written above a room's header is about that room, whichever room goes."""
+    path = tmp_path / "parlour.toml"
+    configfile.write_new(path, head + STUDY_THEN_CLUB)
+    configfile.remove_room(path, "study")
+    assert "\n# The book club meets on Thursdays:\n[rooms.club]\n" in path.read_text()
+    assert [room.name for room in config.load(path).rooms] == left
+
+
 def test_remove_last_room_then_add_again(handwritten: Path) -> None:
     configfile.remove_room(handwritten, "grandma")
     assert configfile.list_rooms(handwritten) == []
