@@ -32,6 +32,10 @@ HEARTBEAT_SECONDS: Final = 25.0
 # aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
 READ_LIMIT: Final = 2 * protocol.MAX_FRAME
 CLOSE_GOING_AWAY: Final = 1001
+# An HTTP connection that has not finished a request this long after it opened or after its
+# last response is closed. aiohttp's default is an hour, long enough for a client that sends
+# nothing, or a request a byte at a time, to hold a socket for nothing; browsers reconnect.
+HTTP_IDLE_SECONDS: Final = 15.0
 # "Try again later" (RFC 6455 registry): the close after a refusal such as too-many-connections.
 CLOSE_TRY_AGAIN_LATER: Final = 1013
 # How long a refused client has to answer the close frame before its socket is simply dropped.
@@ -336,6 +340,9 @@ def make_runner(hub: Hub, settings: Settings) -> tuple[web.AppRunner, Site]:
 
     app.on_cleanup.append(remove_filter)
     runner = web.AppRunner(
-        app, access_log_class=access_logger(settings.prefix()), handle_signals=False
+        app,
+        access_log_class=access_logger(settings.prefix()),
+        handle_signals=False,
+        keepalive_timeout=HTTP_IDLE_SECONDS,
     )
     return runner, site

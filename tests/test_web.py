@@ -833,3 +833,24 @@ async def test_a_member_that_stops_reading_is_dropped_and_holds_nobody_up(world:
         assert {"type": "peer-left", "peer": stalled_id} in got
         assert {"type": "signal", "from": alice_id, "seq": 101, "iv": IV, "ct": CT} in got
         assert await receive(alice) == {"type": "peer-left", "peer": stalled_id}
+
+
+async def test_a_connection_that_never_finishes_a_request_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Silence, or a request that never ends, holds a socket only until the idle bound."""
+    monkeypatch.setattr(web, "HTTP_IDLE_SECONDS", 0.3)  # the same path, sooner
+    current = make_settings()
+    runner, _site = web.make_runner(Hub(current), current)
+    await runner.setup()
+    await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        for sent in (b"", b"GET " + BASE.encode() + b"/ HTTP/1.1\r\nHost: x\r\n"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(sent)
+            assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""  # closed, unanswered
+            writer.close()
+            await writer.wait_closed()
+    finally:
+        await runner.cleanup()
