@@ -40,9 +40,10 @@ export function unsupported() {
   if (!window.isSecureContext || !globalThis.crypto?.subtle) {
     return "Calls need a secure connection: open this page through its https:// address.";
   }
-  if (!("RTCPeerConnection" in window) || !navigator.mediaDevices?.getUserMedia) {
+  if (!("RTCPeerConnection" in window)) {
     return "This browser cannot make calls. Please open this page in a recent Firefox, Chrome, Edge or Safari.";
   }
+  // Without camera access a person can still join to watch and listen: openMedia says so.
   return null;
 }
 
