@@ -125,11 +125,17 @@ export class PeerLink extends EventTarget {
       void this.send({ kind: "ice", candidate: candidate ? candidate.toJSON() : null });
     };
     pc.ontrack = ({ track }) => {
-      for (const old of this.remote.getTracks()) if (old.kind === track.kind) this.remote.removeTrack(old);
-      this.remote.addTrack(track);
-      track.addEventListener("unmute", () => this.emit("media"));
-      track.addEventListener("mute", () => this.emit("media"));
-      this.emit("media");
+      // A video track is in the stream only while its frames come: a <video> holding one that
+      // brings none (no camera, or the camera off) never gets past readyState 0, and then
+      // does not play the sound beside it either.
+      const show = () => {
+        for (const old of this.remote.getTracks()) if (old.kind === track.kind) this.remote.removeTrack(old);
+        if (track.kind === "audio" || !track.muted) this.remote.addTrack(track);
+        this.emit("media");
+      };
+      track.addEventListener("unmute", show);
+      track.addEventListener("mute", show);
+      show();
     };
     pc.onconnectionstatechange = () => this.connectionChanged();
   }

@@ -170,6 +170,28 @@ def links(page: Page) -> list[Link]:
     return [Link(**entry) for entry in page.evaluate(PEEK)]
 
 
+def the_link(page: Page, who: str) -> Link:
+    """The one connection of `who`'s page in a call of two, once it is connected."""
+
+    def one() -> Link:
+        found = connected(page)
+        assert len(found) == 1, f"{len(found)} connections, not one"
+        return found[0]
+
+    return eventually(page, one, f"{who} connected")
+
+
+def wait_heard(page: Page, link: Link, who: str) -> None:
+    """Sound on `link` is played out, not only received: totalAudioEnergy counts only what the
+    receiver renders."""
+
+    def heard() -> None:
+        [now] = [other for other in links(page) if other.index == link.index]
+        assert now.audio_energy > 0, f"nothing played out: {now}"
+
+    eventually(page, heard, who)
+
+
 def connected(page: Page) -> list[Link]:
     return [link for link in links(page) if link.state == "connected"]
 

@@ -13,7 +13,15 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from parlour import keys
-from tests.browser.calling import eventually, join, link_url, wait_playing
+from tests.browser.calling import (
+    eventually,
+    join,
+    link_url,
+    press,
+    the_link,
+    wait_heard,
+    wait_playing,
+)
 from tests.browser.conftest import PASSPHRASE, THREE_OF_EACH, Person, open_person
 from tests.browser.prejoin import (
     assert_seen_without,
@@ -98,6 +106,23 @@ def test_the_preview_plays_offers_the_devices_and_shows_the_microphone_level(
     )
     wait_preview_playing(page)
     assert chosen(camera) == "fake_device_2"
+
+
+def test_joining_with_the_camera_off_is_heard_at_once_and_seen_once_it_is_on(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """Camera off before Join: the others hear the person at once, and see them once it is on."""
+    ada = open_person(browser, people, server.url)
+    join(ada.page, "Ada", PASSPHRASE)
+    page = open_person(browser, people, server.url).page
+    wait_preview_playing(page)
+    page.get_by_role("button", name="Turn camera off").click()
+    join(page, "Cam", PASSPHRASE)
+    assert_seen_without(ada.page, "Cam", mic=True, camera=False)
+    wait_heard(ada.page, the_link(ada.page, "Ada"), "Ada hearing Cam")
+    press(page, "Turn camera on")
+    assert_seen_without(ada.page, "Cam", mic=True, camera=True)
+    wait_playing(ada.page, "Cam")
 
 
 def test_a_second_visit_remembers_the_name_but_never_the_passphrase(
