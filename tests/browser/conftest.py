@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwrigh
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support import ParlourProcess, write_config
 
-# Three fake cameras and three fake microphones (plus a "default" microphone) instead of one.
+# Three fake cameras and three fake microphones (the first of them the "default") instead of one.
 # Chromium's fake cameras differ in pixel format: fake_device_0 is I420, fake_device_1 Y16 (a
 # depth camera: it plays in a <video> but WebRTC sends none of its frames), fake_device_2 MJPEG.
 THREE_OF_EACH = "--use-fake-device-for-media-stream=device-count=3"
