@@ -185,11 +185,6 @@ def test_keyboard_shortcuts_work_from_the_page_but_not_while_typing(
     expect(dialog).to_be_hidden()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.html's shortcuts dialog leaves out the control bar's ← → Home End, which "
-    "docs/using.md lists; index.html was another engineer's to edit when this was written",
-)
 def test_the_shortcuts_dialog_lists_exactly_the_documented_shortcuts(
     duo: tuple[Person, Person],
 ) -> None:
