@@ -11,13 +11,16 @@ import hashlib
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import Person, open_person
+from tests.support import ParlourProcess, write_config
 
 T = TypeVar("T")
 
@@ -34,6 +37,18 @@ RECONNECTING = "Reconnecting to the server…"
 # signaling.js retries with a backoff that grows to 10 s (±20 %): once the server is back, the
 # next attempt may be that far off.
 RECONNECT_TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def call_server(folder: Path, rooms: dict[str, str]) -> Iterator[ParlourProcess]:
+    """`parlour serve` with these rooms (name: passphrase, 8 people each) and UPLOAD_KBPS."""
+    config = write_config(
+        folder,
+        rooms={name: (passphrase, 8) for name, passphrase in rooms.items()},
+        call={"upload_kbps": UPLOAD_KBPS},
+    )
+    with ParlourProcess.start(config) as process:
+        yield process
 
 
 def join(page: Page, name: str, passphrase: str | None = None) -> None:

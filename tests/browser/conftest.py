@@ -92,13 +92,25 @@ class Person:
         return [json.loads(frame) for frame in frames]
 
 
+def _crowd() -> Iterator[list[Person]]:
+    crowd: list[Person] = []
+    try:
+        yield crowd
+    finally:
+        for person in crowd:
+            person.page.context.close()
+
+
 @pytest.fixture
 def people(browser: Browser) -> Iterator[list[Person]]:
     """Call `people.append(...)` through `open_person`; every context is closed afterwards."""
-    crowd: list[Person] = []
-    yield crowd
-    for person in crowd:
-        person.page.context.close()
+    yield from _crowd()
+
+
+@pytest.fixture(scope="module")
+def module_people(browser: Browser) -> Iterator[list[Person]]:
+    """The same, for people who stay in one call for a whole module."""
+    yield from _crowd()
 
 
 def open_person(browser: Browser, crowd: list[Person], url: str, **context_options: Any) -> Person:

@@ -14,6 +14,7 @@ from tests.browser.calling import (
     assert_direct,
     assert_nothing_readable,
     call_list,
+    call_server,
     chat_log,
     controls,
     eventually,
@@ -34,7 +35,7 @@ from tests.browser.calling import (
     wait_still,
 )
 from tests.browser.conftest import Person, open_person
-from tests.support import ParlourProcess, write_config
+from tests.support import ParlourProcess
 
 DUO = "amber kettles whistle over quiet meadows"
 PRIVATE = "seven velvet owls decode the midnight river"
@@ -45,25 +46,16 @@ RELOADING = "a second cup of tea is always welcome"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
     rooms = {"duo": DUO, "private": PRIVATE, "leaving": LEAVING, "reloading": RELOADING}
-    config = write_config(
-        tmp_path_factory.mktemp("parlour"),
-        rooms={name: (passphrase, 8) for name, passphrase in rooms.items()},
-        call={"upload_kbps": UPLOAD_KBPS},
-    )
-    with ParlourProcess.start(config) as process:
+    with call_server(tmp_path_factory.mktemp("parlour"), rooms) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
-def duo(browser: Browser, server: ParlourProcess) -> Iterator[tuple[Person, Person]]:
+def duo(
+    browser: Browser, server: ParlourProcess, module_people: list[Person]
+) -> tuple[Person, Person]:
     """Ada and Grace in a call for the whole module; tests that change it change it back."""
-    crowd: list[Person] = []
-    try:
-        ada, grace = meet(browser, crowd, server.url, DUO, ("Ada", "Grace"))
-        yield ada, grace
-    finally:
-        for person in crowd:
-            person.page.context.close()
+    return meet(browser, module_people, server.url, DUO, ("Ada", "Grace"))
 
 
 def test_two_people_see_each_other_over_a_direct_path(duo: tuple[Person, Person]) -> None:

@@ -19,6 +19,7 @@ from tests.browser.calling import (
     UPLOAD_KBPS,
     assert_direct,
     call_list,
+    call_server,
     controls,
     eventually,
     join,
@@ -33,7 +34,7 @@ from tests.browser.calling import (
 )
 from tests.browser.conftest import THREE_OF_EACH, Person, open_person
 from tests.chromium import CHROMIUM_ARGS
-from tests.support import ParlourProcess, write_config
+from tests.support import ParlourProcess
 
 USING = Path(__file__).parents[2] / "docs" / "using.md"
 PASSPHRASE = "the lamp by the window hums a low tune"
@@ -54,30 +55,22 @@ def browser_args() -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    config = write_config(
-        tmp_path_factory.mktemp("parlour"),
-        rooms={"parlour": (PASSPHRASE, 8)},
-        call={"upload_kbps": UPLOAD_KBPS},
-    )
-    with ParlourProcess.start(config) as process:
+    with call_server(tmp_path_factory.mktemp("parlour"), {"parlour": PASSPHRASE}) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
-def duo(browser: Browser, server: ParlourProcess) -> Iterator[tuple[Person, Person]]:
+def duo(
+    browser: Browser, server: ParlourProcess, module_people: list[Person]
+) -> tuple[Person, Person]:
     """Ada at a desktop and Grace on a phone, in a call for the whole module."""
-    crowd: list[Person] = []
-    try:
-        ada = open_person(browser, crowd, server.url, **DESKTOP)
-        join(ada.page, "Ada", PASSPHRASE)
-        grace = open_person(browser, crowd, link_url(server.url, PASSPHRASE), **PHONE)
-        join(grace.page, "Grace")
-        wait_decoding(ada.page, 1, "Ada")
-        wait_decoding(grace.page, 1, "Grace")
-        yield ada, grace
-    finally:
-        for person in crowd:
-            person.page.context.close()
+    ada = open_person(browser, module_people, server.url, **DESKTOP)
+    join(ada.page, "Ada", PASSPHRASE)
+    grace = open_person(browser, module_people, link_url(server.url, PASSPHRASE), **PHONE)
+    join(grace.page, "Grace")
+    wait_decoding(ada.page, 1, "Ada")
+    wait_decoding(grace.page, 1, "Grace")
+    return ada, grace
 
 
 def button(page: Page, name: str) -> Locator:

@@ -13,6 +13,7 @@ from tests.browser.calling import (
     UPLOAD_KBPS,
     assert_direct,
     call_list,
+    call_server,
     eventually,
     expected_scale,
     expected_video_kbps,
@@ -25,7 +26,7 @@ from tests.browser.calling import (
     wait_playing,
 )
 from tests.browser.conftest import Person, open_person
-from tests.support import ParlourProcess, write_config
+from tests.support import ParlourProcess
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 PASSPHRASE = "four friends share one crowded little table"
@@ -42,29 +43,19 @@ LOOKS = {"Ada": DESKTOP, "Ida": PHONE}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    config = write_config(
-        tmp_path_factory.mktemp("parlour"),
-        rooms={"four": (PASSPHRASE, 8)},
-        call={"upload_kbps": UPLOAD_KBPS},
-    )
-    with ParlourProcess.start(config) as process:
+    with call_server(tmp_path_factory.mktemp("parlour"), {"four": PASSPHRASE}) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
-def quartet(browser: Browser, server: ParlourProcess) -> Iterator[dict[str, Person]]:
+def quartet(
+    browser: Browser, server: ParlourProcess, module_people: list[Person]
+) -> dict[str, Person]:
     """Ada on a desktop, Ida on a phone, Grace and Hedy in between, all in one call."""
-    crowd: list[Person] = []
-    try:
-        for name in NAMES:
-            person = open_person(
-                browser, crowd, link_url(server.url, PASSPHRASE), **LOOKS.get(name, {})
-            )
-            join(person.page, name)
-        yield dict(zip(NAMES, crowd, strict=True))
-    finally:
-        for person in crowd:
-            person.page.context.close()
+    for name in NAMES:
+        url = link_url(server.url, PASSPHRASE)
+        join(open_person(browser, module_people, url, **LOOKS.get(name, {})).page, name)
+    return dict(zip(NAMES, module_people, strict=True))
 
 
 def test_every_pair_of_four_decodes_video_both_ways_directly(

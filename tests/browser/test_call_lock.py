@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.calling import (
     RECONNECT_TIMEOUT_MS,
     RECONNECTING,
-    UPLOAD_KBPS,
     call_list,
+    call_server,
     controls,
     free_port,
     join,
@@ -31,12 +31,7 @@ LOCKED_OUT = "This room is locked: the people in it have closed it to newcomers.
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    config = write_config(
-        tmp_path_factory.mktemp("parlour"),
-        rooms={"parlour": (PASSPHRASE, 8)},
-        call={"upload_kbps": UPLOAD_KBPS},
-    )
-    with ParlourProcess.start(config) as process:
+    with call_server(tmp_path_factory.mktemp("parlour"), {"parlour": PASSPHRASE}) as process:
         yield process
 
 
