@@ -166,9 +166,22 @@ export class LocalMedia extends EventTarget {
   }
 
   /** Front and back camera on phones. */
+  /**
+   * A phone's other camera: the one facing the other way. Cameras that do not say which way
+   * they face (a USB camera on a touch laptop) cannot be asked for that; then the next camera
+   * in the list, taken as facing the person.
+   */
   async flipCamera() {
-    this.facing = this.facing === "user" ? "environment" : "user";
-    this.cameraId = undefined;
+    const current = this.cameraOn ? this.videoTrack?.getSettings() : undefined;
+    if (current && !current.facingMode) {
+      const { cameras } = await this.devices();
+      const at = cameras.findIndex((camera) => camera.deviceId === current.deviceId);
+      this.cameraId = cameras[(at + 1) % cameras.length]?.deviceId;
+      this.facing = "user";
+    } else {
+      this.facing = (current?.facingMode ?? this.facing) === "environment" ? "user" : "environment";
+      this.cameraId = undefined;
+    }
     if (this.cameraOn) await this.reacquire("video");
     this.changed();
   }
