@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Final
 
 CHROMIUM: Final = "/usr/bin/chromium"
+FAKE_DEVICES: Final = "--use-fake-device-for-media-stream"
 CHROMIUM_ARGS: Final = (
-    "--use-fake-device-for-media-stream",
+    FAKE_DEVICES,
     "--use-fake-ui-for-media-stream",
     "--no-sandbox",
     "--disable-gpu",
@@ -19,3 +20,8 @@ CHROMIUM_ARGS: Final = (
     "--disable-sync",
     "--no-first-run",
 )
+
+
+def with_fake_devices(flag: str) -> list[str]:
+    """CHROMIUM_ARGS with another fake-device switch (a device count) in place of the plain one."""
+    return [flag if arg == FAKE_DEVICES else arg for arg in CHROMIUM_ARGS]

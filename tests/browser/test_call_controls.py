@@ -33,7 +33,7 @@ from tests.browser.calling import (
     wait_playing,
 )
 from tests.browser.conftest import THREE_OF_EACH, Person, open_person
-from tests.chromium import CHROMIUM_ARGS
+from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess
 
 USING = Path(__file__).parents[2] / "docs" / "using.md"
@@ -50,7 +50,7 @@ PHONE = {
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
     """Three fake cameras, so that a phone has a front and a back one to switch between."""
-    return [THREE_OF_EACH if arg == CHROMIUM_ARGS[0] else arg for arg in CHROMIUM_ARGS]
+    return with_fake_devices(THREE_OF_EACH)
 
 
 @pytest.fixture(scope="module")

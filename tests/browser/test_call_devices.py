@@ -17,7 +17,7 @@ from tests.browser.calling import (
     wait_playing,
 )
 from tests.browser.conftest import THREE_OF_EACH, Person
-from tests.chromium import CHROMIUM_ARGS
+from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess, write_config
 
 PASSPHRASE = "the second camera sees the other side"
@@ -25,7 +25,7 @@ PASSPHRASE = "the second camera sees the other side"
 
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
-    return [THREE_OF_EACH if arg == CHROMIUM_ARGS[0] else arg for arg in CHROMIUM_ARGS]
+    return with_fake_devices(THREE_OF_EACH)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from tests.browser.prejoin import (
     preview,
     wait_preview_playing,
 )
-from tests.chromium import CHROMIUM_ARGS
+from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess
 
 CAMERAS = ["fake_device_0", "fake_device_1", "fake_device_2"]
@@ -43,7 +43,7 @@ MICROPHONES = ["Fake Default Audio Input", "Fake Audio Input 1", "Fake Audio Inp
 
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
-    return [THREE_OF_EACH if arg == CHROMIUM_ARGS[0] else arg for arg in CHROMIUM_ARGS]
+    return with_fake_devices(THREE_OF_EACH)
 
 
 def open_with(browser: Browser, people: list[Person], url: str, script: str) -> Person:

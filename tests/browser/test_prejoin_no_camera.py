@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 from tests.browser.calling import eventually, join, the_link, wait_heard
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.browser.prejoin import assert_seen_without, media_problem, meter, picker
-from tests.chromium import CHROMIUM_ARGS
+from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess
 
 NO_CAMERA = "--use-fake-device-for-media-stream=device-count=0"
@@ -21,7 +21,7 @@ SOUND_ONLY = "No camera was found, so you will join with sound only"
 
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
-    return [NO_CAMERA if arg == CHROMIUM_ARGS[0] else arg for arg in CHROMIUM_ARGS]
+    return with_fake_devices(NO_CAMERA)
 
 
 def test_no_camera_is_said_and_the_person_joins_with_sound_only(
