@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from enum import Enum
 from typing import Final
 
 IPV6_PREFIX: Final = 64
@@ -52,6 +53,37 @@ class TokenBucket:
             self.tokens -= 1.0
             return True
         return False
+
+
+class Spend(Enum):
+    """What becomes of one frame, by the budget of the connection that sent it."""
+
+    ACT = "act"  # within the budget: act on it
+    DROP = "drop"  # over the rate: drop it, unread
+    CLOSE = "close"  # dropped too often: close the connection
+
+
+class MessageBudget:
+    """Frames one connection may send: `rate` a second, up to `burst` at once.
+
+    Frames beyond are dropped, but reading even a dropped frame costs the server, and a
+    connection that keeps sending past its rate costs everyone sharing the event loop. So the
+    drops have a budget of their own: `tolerance` at once, earned back at `rate` a second.
+    Spending past that one is a flood, not a burst, and the connection is to be closed.
+    """
+
+    __slots__ = ("drops", "messages")
+
+    def __init__(self, rate: float, burst: float, tolerance: float, now: float) -> None:
+        self.messages = TokenBucket(rate, burst, now)
+        self.drops = TokenBucket(rate, tolerance, now)
+
+    def spend(self, now: float) -> Spend:
+        if self.messages.take(now):
+            return Spend.ACT
+        if self.drops.take(now):
+            return Spend.DROP
+        return Spend.CLOSE
 
 
 @dataclass(frozen=True, slots=True)

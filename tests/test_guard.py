@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parlour.guard import JoinGuard, TokenBucket, address_key
+from parlour.guard import JoinGuard, MessageBudget, Spend, TokenBucket, address_key
 
 T0 = 5_000.0
 G = JoinGuard
@@ -50,6 +50,33 @@ def test_bucket_refill_is_capped_at_burst() -> None:
     bucket = TokenBucket(rate=4, burst=5, now=T0)
     take_all(bucket, T0)
     assert take_all(bucket, T0 + 3_600) == 5
+
+
+# --- MessageBudget --------------------------------------------------------------------------
+
+
+def spend(budget: MessageBudget, times: int, now: float) -> list[Spend]:
+    return [budget.spend(now) for _ in range(times)]
+
+
+def test_budget_acts_on_its_burst_drops_its_tolerance_then_closes() -> None:
+    """burst frames are acted on, the next `tolerance` dropped, and the one after that closes."""
+    budget = MessageBudget(rate=4, burst=5, tolerance=3, now=T0)
+    assert spend(budget, 5, T0) == [Spend.ACT] * 5
+    assert spend(budget, 3, T0) == [Spend.DROP] * 3
+    assert budget.spend(T0) is Spend.CLOSE
+
+
+def test_budget_earns_back_frames_and_drops_at_its_rate() -> None:
+    """Time refills both: a client that overshoots now and then is dropped, never closed."""
+    budget = MessageBudget(rate=4, burst=5, tolerance=3, now=T0)
+    now = T0
+    for _ in range(3):
+        spent = spend(budget, 8, now)
+        assert Spend.CLOSE not in spent
+        assert spent.count(Spend.DROP) == 3
+        now += 1.25  # five frames' worth, and more than three drops'
+    assert spend(budget, 9, now)[-1] is Spend.CLOSE
 
 
 # --- JoinGuard: delays and lockout ----------------------------------------------------------
