@@ -7,12 +7,12 @@ the other way round, and decodes every example in the document against these typ
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Annotated, Final
 
 import msgspec
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2
 MAX_FRAME: Final = 65_536
 """Largest frame, in bytes, a client may send; see PROTOCOL.md "Limits"."""
 
@@ -29,8 +29,19 @@ Ciphertext = Annotated[
 ]
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 PingId = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
-# 16 random bytes in base64url: what admits a member back into a room that is locked.
-Ticket = Annotated[str, msgspec.Meta(min_length=22, max_length=22, pattern=B64URL_PATTERN)]
+# What admits a member back into a room that is locked: 48 characters as the server makes them
+# (parlour/tickets.py). Any base64url up to 64 is read, so that a stale or foreign ticket is
+# judged as a ticket (room-locked, invalid-ticket), not refused as a malformed message.
+Ticket = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=B64URL_PATTERN)]
+
+
+class CloseCode(IntEnum):
+    """The WebSocket close codes the server sends; see PROTOCOL.md "Close codes"."""
+
+    GOING_AWAY = 1001
+    POLICY_VIOLATION = 1008  # it kept sending past the message rate
+    MESSAGE_TOO_BIG = 1009
+    TRY_AGAIN_LATER = 1013
 
 
 class ErrorCode(StrEnum):
@@ -48,6 +59,7 @@ class ErrorCode(StrEnum):
     NO_SUCH_PEER = "no-such-peer"
     LOCKED_OUT = "locked-out"
     ROOM_LOCKED = "room-locked"
+    INVALID_TICKET = "invalid-ticket"
     TOO_MANY_CONNECTIONS = "too-many-connections"
 
 
@@ -65,6 +77,10 @@ ERROR_TEXT: Final[dict[ErrorCode, str]] = {
     ErrorCode.LOCKED_OUT: "Too many wrong passphrases from your address; wait and try again.",
     ErrorCode.ROOM_LOCKED: (
         "The people in this room have locked it to newcomers; ask them to unlock it."
+    ),
+    ErrorCode.INVALID_TICKET: (
+        "That ticket cannot lock this room: it is not one this server made for it, or a later "
+        "lock or unlock replaced it."
     ),
     ErrorCode.TOO_MANY_CONNECTIONS: (
         "Too many connections from your network; close some and try again."
@@ -101,7 +117,8 @@ class Ping(_Message, tag="ping"):
 
 class Lock(_Message, tag="lock"):
     # Only to put back a lock the server forgot (a restart), so that the members still on
-    # their way back get in with the ticket they hold; a fresh lock leaves it out.
+    # their way back get in with the ticket they hold; a fresh lock leaves it out. Only a
+    # ticket the server itself made for this room is taken (PROTOCOL.md "Locking a room").
     ticket: Ticket | None = None
 
 
@@ -191,6 +208,9 @@ def error(code: ErrorCode, about: str | None = None, detail: str | None = None) 
     return Error(code=code, message=text, about=about)
 
 
+# RFC 8259 section 9 lets a parser limit nesting. Ours stops where Python's recursion limit
+# does (several hundred levels); no client message nests at all, so the frame is refused.
+TOO_DEEP: Final = "It nests arrays or objects deeper than the server reads."
 _decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _probe = msgspec.json.Decoder(dict[str, object])
 _encoder = msgspec.json.Encoder()
@@ -209,6 +229,9 @@ def decode_client(frame: bytes | str) -> ClientMessage | Error:
         return _explain(frame, str(exc))
     except msgspec.DecodeError:
         return error(ErrorCode.NOT_JSON)
+    except RecursionError:
+        # msgspec follows nesting by recursion, even to skip a value while it looks for "type".
+        return error(ErrorCode.NOT_JSON, detail=TOO_DEEP)
 
 
 def _explain(frame: bytes | str, detail: str) -> Error:
@@ -217,6 +240,8 @@ def _explain(frame: bytes | str, detail: str) -> Error:
         obj = _probe.decode(frame)
     except msgspec.DecodeError:
         return error(ErrorCode.NOT_JSON, detail="Send one JSON object, not an array or a value.")
+    except RecursionError:
+        return error(ErrorCode.NOT_JSON, detail=TOO_DEEP)
     kind = obj.get("type")
     if not isinstance(kind, str):
         return error(ErrorCode.BAD_FIELD, detail='Every message needs a string "type".')

@@ -8,6 +8,7 @@ carries. Anything that is not served, inside the base path or outside it, gets o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import hmac
@@ -31,13 +32,13 @@ HEARTBEAT_SECONDS: Final = 25.0
 # Frames up to twice the protocol bound are read and answered with "too-large"; beyond that
 # aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
 READ_LIMIT: Final = 2 * protocol.MAX_FRAME
-CLOSE_GOING_AWAY: Final = 1001
+CLOSE_GOING_AWAY: Final = protocol.CloseCode.GOING_AWAY
 # An HTTP connection that has not finished a request this long after it opened or after its
 # last response is closed. aiohttp's default is an hour, long enough for a client that sends
 # nothing, or a request a byte at a time, to hold a socket for nothing; browsers reconnect.
 HTTP_IDLE_SECONDS: Final = 15.0
 # "Try again later" (RFC 6455 registry): the close after a refusal such as too-many-connections.
-CLOSE_TRY_AGAIN_LATER: Final = 1013
+CLOSE_TRY_AGAIN_LATER: Final = protocol.CloseCode.TRY_AGAIN_LATER
 # How long a refused client has to answer the close frame before its socket is simply dropped.
 # aiohttp would wait 10 s; a client that never answers must not keep refused sockets that long.
 REFUSAL_CLOSE_WAIT: Final = 2.0
@@ -239,8 +240,10 @@ class Site:
         return origin in (f"http://{host}", f"https://{host}")
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
+        # autoping off: a client's pings are frames on its message budget like any other, so
+        # the handler sees them and answers them itself.
         ws = web.WebSocketResponse(
-            heartbeat=HEARTBEAT_SECONDS, max_msg_size=READ_LIMIT, compress=False
+            heartbeat=HEARTBEAT_SECONDS, max_msg_size=READ_LIMIT, compress=False, autoping=False
         )
         if not ws.can_prepare(request).ok or not self._origin_ok(request):
             return not_found()
@@ -258,13 +261,27 @@ class Site:
         try:
             await self.deliver(out)
             async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    out = self.hub.receive(conn, message.data)
-                elif message.type is WSMsgType.BINARY:
-                    out = self.hub.receive(conn, message.data, text=False)
-                else:
-                    break
+                match message.type:
+                    case WSMsgType.TEXT:
+                        out = self.hub.receive(conn, message.data)
+                    case WSMsgType.BINARY:
+                        out = self.hub.receive(conn, message.data, text=False)
+                    case WSMsgType.PING:
+                        answer, out = self.hub.control(conn)
+                        if answer:
+                            with contextlib.suppress(ConnectionError):
+                                await ws.pong(message.data)
+                    case WSMsgType.PONG:  # the heartbeat's answer, or a client sending them
+                        _, out = self.hub.control(conn)
+                    case _:
+                        break
                 await self.deliver(out)
+                if transport.is_closing():
+                    break  # closed for its flood (or its backlog): its queued frames go unread
+                # Frames already read come out of aiohttp without a pause, and writing seldom
+                # waits either: without this, one client sending flat out would hold the loop,
+                # and every other room, for as long as its frames keep coming.
+                await asyncio.sleep(0)
         finally:
             del self.sockets[conn]
             await self.deliver(self.hub.disconnect(conn))
@@ -276,23 +293,28 @@ class Site:
             if delivery.delay:
                 await asyncio.sleep(delivery.delay)
             found = self.sockets.get(delivery.conn)
-            if found is None or found[0].closed:
+            if found is None or found[0].closed or found[1].is_closing():
                 continue
             ws, transport = found
-            key = id(delivery.message)
-            data = encoded.get(key)
-            if data is None:
-                data = encoded[key] = protocol.encode(delivery.message)
-            if transport.get_write_buffer_size() + len(data) > BACKLOG_LIMIT:
-                log.info("dropped %r: over %d bytes it does not read", delivery.conn, BACKLOG_LIMIT)
-                transport.abort()  # its handler sees the socket close and says goodbye for it
-                continue
-            try:
-                await ws.send_frame(data, WSMsgType.TEXT)
-            except ConnectionError:
-                log.debug("dropped a message to %r: connection gone", delivery.conn)
-            if delivery.close:
+            if delivery.message is not None:
+                key = id(delivery.message)
+                data = encoded.get(key)
+                if data is None:
+                    data = encoded[key] = protocol.encode(delivery.message)
+                if transport.get_write_buffer_size() + len(data) > BACKLOG_LIMIT:
+                    log.info(
+                        "dropped %r: over %d bytes it does not read", delivery.conn, BACKLOG_LIMIT
+                    )
+                    transport.abort()  # its handler sees the socket close and says goodbye for it
+                    continue
+                try:
+                    await ws.send_frame(data, WSMsgType.TEXT)
+                except ConnectionError:
+                    log.debug("dropped a message to %r: connection gone", delivery.conn)
+            if delivery.close is CLOSE_TRY_AGAIN_LATER:
                 await self.refuse(ws)
+            elif delivery.close is not None:
+                await self.expel(delivery.conn, ws, transport, delivery.close)
 
     async def refuse(self, ws: web.WebSocketResponse) -> None:
         """Close a refused socket with 1013, waiting only briefly for the client's answer."""
@@ -301,6 +323,20 @@ class Site:
                 await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"try again later")
         except TimeoutError:
             pass  # aiohttp has closed the transport on its way out
+
+    async def expel(
+        self, conn: Conn, ws: web.WebSocketResponse, transport: asyncio.Transport, code: int
+    ) -> None:
+        """Close a flooding socket with `code` at once: its close frame, then the TCP close.
+
+        aiohttp's close() would go on reading the client's frames until its close frame came
+        back, and a flooder sends frames, not that; RFC 6455 (7.1.1) has the server close TCP
+        first anyway. The handler stops reading once it sees the transport closing.
+        """
+        log.info("closed %r with %d: it kept sending past the message rate", conn, code)
+        with contextlib.suppress(ConnectionError):
+            await ws.send_frame(code.to_bytes(2, "big") + b"too many messages", WSMsgType.CLOSE)
+        transport.close()
 
     async def close_all(self, _app: web.Application | None = None) -> None:
         """On shutdown every socket gets a clean 1001, so clients know to reconnect."""

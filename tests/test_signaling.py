@@ -12,12 +12,13 @@ from unittest.mock import ANY
 
 import pytest
 
-from parlour import keys, protocol
+from parlour import envelopes, keys, protocol
 from parlour.guard import JoinGuard
 from parlour.settings import Settings
 from parlour.signaling import (
     MAX_CONNECTIONS_PER_ADDRESS,
     MESSAGE_BURST,
+    MESSAGE_DROPS,
     MESSAGE_RATE,
     Conn,
     Delivery,
@@ -51,10 +52,16 @@ class Net:
         self.inbox: dict[Conn, list[dict[str, Any]]] = defaultdict(list)
         self.raw: dict[Conn, list[bytes]] = defaultdict(list)
         self.last: list[Delivery] = []
+        self.closed: dict[Conn, protocol.CloseCode] = {}
 
     def route(self, out: list[Delivery]) -> list[Delivery]:
         self.last = out
         for delivery in out:
+            if delivery.close is not None:
+                self.closed[delivery.conn] = delivery.close
+            if delivery.message is None:
+                assert delivery.close is not None, "a delivery with nothing to do"
+                continue
             data = protocol.encode(delivery.message)
             protocol.decode_server(data)  # everything sent is a valid server message
             self.raw[delivery.conn].append(data)
@@ -198,7 +205,8 @@ def test_sealed_conversation_opens_with_the_stamped_sender(net: Net) -> None:
     grace, grace_id = net.joined(LOUNGE)
     assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
     iv = b"0123456789ab"
-    ct = keys.seal(key, grace_id, ada_id, 1, b'{"kind":"hello","name":"Grace"}', iv)
+    intro = b'{"kind":"intro","session":"q8LxT3m0c9zH1vN5Yk2aBw"}'
+    ct = envelopes.seal(key, envelopes.room_aad(grace_id, ada_id, 1), intro, iv)
     message = {
         "type": "signal",
         "to": ada_id,
@@ -208,10 +216,9 @@ def test_sealed_conversation_opens_with_the_stamped_sender(net: Net) -> None:
     }
     net.send(grace, message)
     got = net.one(ada)
-    plain = keys.open_sealed(
-        key, got["from"], ada_id, got["seq"], keys.unb64url(got["iv"]), keys.unb64url(got["ct"])
-    )
-    assert json.loads(plain) == {"kind": "hello", "name": "Grace"}
+    aad = envelopes.room_aad(got["from"], ada_id, got["seq"])
+    plain = envelopes.open_sealed(key, aad, keys.unb64url(got["iv"]), keys.unb64url(got["ct"]))
+    assert plain == intro
 
 
 # --- signal errors --------------------------------------------------------------------------
@@ -676,8 +683,37 @@ def test_reload_changing_a_rooms_size_applies_to_the_next_join(net: Net) -> None
             '{"type": "ping", "id": 1, "pad": "' + "x" * protocol.MAX_FRAME + '"}',
             error("too-large", None),
         ),
+        ("[" * 2000, error("not-json", None)),
+        ('{"a": ' * 2000 + "1" + "}" * 2000, error("not-json", None)),
+        ('{"a": ' * 2000, error("not-json", None)),
+        (
+            f'{{"type": "signal", "to": "AAAAAAAA", "seq": 1, "iv": "{IV}", "ct": '
+            + "[" * 2000
+            + "]" * 2000
+            + "}",
+            error("not-json", None),
+        ),
+        ('{"type": "ping", "id": ' + '{"a": ' * 2000 + "1" + "}" * 2001, error("not-json", None)),
+        (
+            '{"pad": ' + "[" * 2000 + "]" * 2000 + ', "type": "ping", "id": 1}',
+            error("not-json", None),
+        ),
+        ('{"type": "ping", "id": [[[1]]]}', error("bad-field", "ping")),
     ],
-    ids=["garbage", "array", "unknown", "bad-field", "too-large"],
+    ids=[
+        "garbage",
+        "array",
+        "unknown",
+        "bad-field",
+        "too-large",
+        "deep-arrays",
+        "deep-objects",
+        "deep-objects-unclosed",
+        "deep-in-a-field",
+        "deep-objects-in-a-field",
+        "deep-before-type",
+        "shallow-in-a-field",
+    ],
 )
 def test_bad_frame_is_answered_to_its_sender_only(net: Net, frame: str, expected: Any) -> None:
     """A malformed frame gets its error code, touches no one else; the connection still works."""
@@ -731,6 +767,78 @@ def test_rate_limit_warns_once_then_drops_until_time_passes(net: Net, clock: Fak
     assert summary(net.one(conn)) == error("rate-limited", None)
 
 
+def flood(net: Net, conn: Conn, frames: int, frame: str = "{}") -> None:
+    for _ in range(frames):
+        net.send(conn, frame)
+
+
+def test_a_connection_that_keeps_flooding_is_closed_with_1008(net: Net) -> None:
+    """Past its burst and MESSAGE_DROPS dropped frames more, a flooder is closed with 1008."""
+    conn = net.connect()
+    net.take(conn)
+    flood(net, conn, int(MESSAGE_BURST))
+    assert {summary(m) for m in net.take(conn)} == {error("bad-field", None)}
+    flood(net, conn, int(MESSAGE_DROPS))
+    assert [summary(m) for m in net.take(conn)] == [error("rate-limited", None)]
+    assert conn not in net.closed
+    flood(net, conn, 1)
+    assert net.last == [Delivery(conn, None, close=protocol.CloseCode.POLICY_VIOLATION)]
+    assert net.closed == {conn: 1008}
+
+
+def test_a_connection_over_its_rate_now_and_then_is_never_closed(
+    net: Net, clock: FakeClock
+) -> None:
+    """Drops are earned back at MESSAGE_RATE a second: overshooting again and again is no flood."""
+    conn = net.connect()
+    for _ in range(5):
+        flood(net, conn, int(MESSAGE_BURST + MESSAGE_DROPS))
+        assert summary(net.take(conn)[-1]) == error("rate-limited", None)
+        clock.advance(MESSAGE_BURST / MESSAGE_RATE)  # refills the burst, and the drops with it
+    assert net.closed == {}
+    net.send(conn, {"type": "ping", "id": 1})
+    assert net.one(conn) == {"type": "pong", "id": 1}
+
+
+def test_websocket_pings_spend_the_message_budget_and_a_ping_flood_is_closed(net: Net) -> None:
+    """Pings and pongs count as frames: answered within the budget, then dropped, then closed."""
+    conn = net.connect()
+    net.take(conn)
+    for _ in range(int(MESSAGE_BURST) - 1):
+        assert net.hub.control(conn) == (True, [])
+    net.send(conn, {"type": "ping", "id": 1})  # text frames and pings share the one budget
+    assert net.one(conn) == {"type": "pong", "id": 1}
+    answer, out = net.hub.control(conn)
+    net.route(out)
+    assert not answer
+    assert summary(net.one(conn)) == error("rate-limited", None)
+    for _ in range(int(MESSAGE_DROPS) - 1):
+        assert net.hub.control(conn) == (False, [])
+    closing = Delivery(conn, None, close=protocol.CloseCode.POLICY_VIOLATION)
+    assert net.hub.control(conn) == (False, [closing])
+
+
+def test_another_rooms_relay_goes_on_while_a_flooder_is_closed(net: Net) -> None:
+    """Envelopes in one room arrive between a flooder's frames in another; its room hears it go."""
+    ada, _ = net.joined(LOUNGE)
+    bob, bob_id = net.joined(LOUNGE)
+    grace, _ = net.joined(STUDY)
+    flooder, flooder_id = net.joined(STUDY)
+    net.take(ada)
+    net.take(grace)
+    rounds = 0
+    while flooder not in net.closed:
+        flood(net, flooder, 10)
+        rounds += 1
+        net.send(ada, signal(bob_id, rounds))
+        assert net.one(bob)["seq"] == rounds
+    # Its join spent one frame of the burst: the 300th frame after it is the one that closes.
+    assert rounds == 30 == (MESSAGE_BURST - 1 + MESSAGE_DROPS) // 10 + 1
+    net.disconnect(flooder)
+    assert net.one(grace) == {"type": "peer-left", "peer": flooder_id}
+    assert net.quiet(ada, bob)
+
+
 def test_rate_limit_is_per_connection(net: Net) -> None:
     """One connection's flood leaves another connection's budget intact."""
     flooder = net.connect()
@@ -758,7 +866,7 @@ def refused(net: Net, address: str) -> Conn:
     """A connection from `address` refused with too-many-connections and a close, no welcome."""
     conn = net.connect(address)
     assert summary(net.one(conn)) == error("too-many-connections", None)
-    assert [delivery.close for delivery in net.last] == [True]
+    assert [delivery.close for delivery in net.last] == [protocol.CloseCode.TRY_AGAIN_LATER]
     return conn
 
 

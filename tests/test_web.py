@@ -32,7 +32,7 @@ from pytest_aiohttp import AiohttpClient
 from parlour import protocol, web
 from parlour.guard import JoinGuard
 from parlour.settings import Settings
-from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, Hub
+from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, MESSAGE_DROPS, Hub
 from tests.helpers import FakeClock, locator, room, settings
 
 LOUNGE = "correct horse battery staple"
@@ -519,7 +519,8 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
 
     # rate-limited: the hub's clock is frozen, so the bucket does not refill by itself.
     budget = int(MESSAGE_BURST) - (2 * len(steps) + 4)  # frames sent on this socket so far
-    for n in range(budget + 5):
+    # One frame past the budget: its error shows every frame was read before the clock moves.
+    for n in range(budget + 1):
         await send(ws, {"type": "ping", "id": n})
     pongs = [await receive(ws) for _ in range(budget)]
     assert [p["id"] for p in pongs] == list(range(budget))
@@ -570,6 +571,87 @@ async def test_frame_over_twice_max_frame_closes_with_1009(world: World) -> None
     assert closing.data == 1009
     assert await receive(ada) == {"type": "peer-left", "peer": grace_id}
     await ada.close()
+
+
+DEEP_FRAMES = [
+    "[" * 2000,
+    '{"a": ' * 2000 + "1" + "}" * 2000,
+    f'{{"type": "signal", "to": "AAAAAAAA", "seq": 1, "iv": "{IV}", "ct": '
+    + "[" * 2000
+    + "]" * 2000
+    + "}",
+    '{"type": "ping", "id": ' + '{"a": ' * 2000 + "1" + "}" * 2001,
+]
+
+
+async def test_deeply_nested_frames_are_not_json_and_the_socket_stays(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """2,000 levels of arrays or objects, alone or in a field: not-json, no error logged."""
+    ws = await world.ws()
+    with caplog.at_level(logging.ERROR):
+        for ping_id, frame in enumerate(DEEP_FRAMES):
+            await ws.send_str(frame)
+            reply = await receive(ws)
+            assert (reply["type"], reply["code"]) == ("error", "not-json"), reply
+            await send(ws, {"type": "ping", "id": ping_id})
+            assert await receive(ws) == {"type": "pong", "id": ping_id}
+    assert caplog.records == []
+    await ws.close()
+
+
+async def closing_code(ws: aiohttp.ClientWebSocketResponse) -> tuple[int, list[Any]]:
+    """Read to the close; returns its code and every other message on the way."""
+    seen = []
+    while (message := await ws.receive(timeout=TIMEOUT)).type is not WSMsgType.CLOSE:
+        seen.append(message)
+    return message.data, seen
+
+
+async def test_a_flooding_socket_is_closed_with_1008_while_another_room_relays(
+    world: World,
+) -> None:
+    """A socket sending past its budget gets 1008 and its room peer-left; the lounge relays on."""
+    ada, _ = await joined(world, LOUNGE)
+    bob, bob_id = await joined(world, LOUNGE)
+    await receive(ada)  # peer-joined
+    friend, _ = await joined(world, TINY)
+    flooder, flooder_id = await joined(world, TINY)
+    await receive(friend)  # peer-joined
+    # The hub's clock stands still, so nothing is earned back: these frames are sure to close it.
+    for seq in range(1, 11):
+        for _ in range(int(MESSAGE_BURST + MESSAGE_DROPS) // 10):
+            await flooder.send_str("{}")
+        await send(ada, {"type": "signal", "to": bob_id, "seq": seq, "iv": IV, "ct": CT})
+        assert (await receive(bob))["seq"] == seq
+    code, before = await closing_code(flooder)
+    assert code == protocol.CloseCode.POLICY_VIOLATION == 1008
+    replies = [json.loads(message.data)["code"] for message in before]
+    assert replies == ["bad-field"] * (int(MESSAGE_BURST) - 1) + ["rate-limited"]
+    assert await receive(friend) == {"type": "peer-left", "peer": flooder_id}
+    await send(ada, {"type": "signal", "to": bob_id, "seq": 11, "iv": IV, "ct": CT})
+    assert (await receive(bob))["seq"] == 11
+    for ws in (ada, bob, friend):
+        await ws.close()
+
+
+async def test_websocket_pings_are_answered_counted_and_a_ping_flood_is_closed(
+    world: World,
+) -> None:
+    """Control pings get their pong within the message budget; a flood of them gets 1008."""
+    ws = await world.ws(autoping=False)
+    await ws.ping(b"first")
+    pong = await ws.receive(timeout=TIMEOUT)
+    assert (pong.type, pong.data) == (WSMsgType.PONG, b"first")
+    for _ in range(int(MESSAGE_BURST + MESSAGE_DROPS)):
+        await ws.ping()
+    code, before = await closing_code(ws)
+    assert code == 1008
+    assert [m.type for m in before] == [WSMsgType.PONG] * (int(MESSAGE_BURST) - 1) + [
+        WSMsgType.TEXT
+    ]
+    assert json.loads(before[-1].data)["code"] == "rate-limited"
+    assert world.hub.connections == 0
 
 
 async def test_same_origin_websocket_is_accepted(world: World) -> None:
