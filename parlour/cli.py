@@ -122,8 +122,17 @@ def _room_list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    count = len(_load(args.config).rooms)
+    settings = _load(args.config)
+    count = len(settings.rooms)
     print(f"{args.config}: OK ({count} room{'' if count == 1 else 's'})")
+    if config.ticket_key_missing(settings):
+        # Still OK, as files written before the key keep working; a fresh value only here, on
+        # the operator's terminal, never in the server's log.
+        print(
+            f"Note: {config.TICKET_KEY.name} is missing, so a restart unlocks every locked "
+            f"room. Add under [secrets]: {config.TICKET_KEY.leaf} = "
+            f"{config.TICKET_KEY.example_text()}"
+        )
     return 0
 
 

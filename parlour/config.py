@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from parlour import keys
+from parlour import keys, tickets
 from parlour.settings import (
     DEFAULT_MAX_MEMBERS,
     DEFAULT_UPLOAD_KBPS,
@@ -282,6 +282,10 @@ def _fresh_admin_path() -> str:
     return show(keys.generate_path_secret())
 
 
+def _fresh_ticket_key() -> str:
+    return show(keys.b64url(tickets.generate_key()))
+
+
 _MEMBERS = f"a whole number from {MIN_MEMBERS} to {DEFAULT_MAX_MEMBERS}"
 _READD = "run `parlour room remove {room}`, then `parlour room add {room}` for a new passphrase"
 
@@ -384,6 +388,14 @@ ADMIN_PATH = KeySpec(
     example=_fresh_admin_path,
     required=True,
 )
+TICKET_KEY: KeySpec[bytes | None] = KeySpec(
+    name="secrets.ticket_key",
+    expects="32 random bytes in unpadded base64url (43 characters)",
+    convert=_random_bytes(tickets.KEY_BYTES),
+    default=None,
+    doc="Key that signs lock tickets, so that a locked room stays locked across a restart",
+    example=_fresh_ticket_key,
+)
 VERIFIER = KeySpec(
     name="rooms.NAME.verifier",
     expects="a room verifier, 32 bytes in unpadded base64url (43 characters)",
@@ -433,6 +445,7 @@ KEYS: tuple[KeySpec[Any], ...] = (
     KEY,
     SALT,
     ADMIN_PATH,
+    TICKET_KEY,
     UPLOAD_KBPS,
     STUN_SERVERS,
     VERIFIER,
@@ -554,6 +567,7 @@ class _Reader:
             rooms=self.rooms(self.table(data, "rooms"), max_members),
             upload_kbps=self.value(call, UPLOAD_KBPS),
             stun_servers=self.value(call, STUN_SERVERS),
+            ticket_key=self.value(secrets, TICKET_KEY),
         )
 
     def tls(self, table: Mapping[str, object]) -> Tls:
@@ -662,6 +676,20 @@ def _syntax_problem(path: Path, text: str, error: str) -> Problem:
     message = f"this is not valid TOML: {reason}"
     fix = 'write each setting as key = value, text in double quotes, e.g. host = "127.0.0.1"'
     return Problem(path, "", line, message, fix)
+
+
+def ticket_key_missing(settings: Settings) -> str:
+    """What to tell the operator of a file from before secrets.ticket_key; "" when it has one.
+
+    It names no value: the server log is no place for a fresh secret (`parlour check` adds one).
+    """
+    if settings.ticket_key is not None:
+        return ""
+    return (
+        f"{settings.source}: {TICKET_KEY.name} is missing, so a restart unlocks every locked "
+        "room (members lock it again by hand). Fix: add under [secrets] the line that "
+        "`parlour check` prints"
+    )
 
 
 def check(path: Path) -> list[Problem]:

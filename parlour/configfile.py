@@ -18,7 +18,7 @@ import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
-from parlour import config, keys
+from parlour import config, keys, tickets
 from parlour.settings import DEFAULT_MAX_MEMBERS
 
 PRIVATE = 0o600  # the file holds the salt
@@ -66,13 +66,22 @@ _ROOMS_INTRO = """
 
 
 def new_config_text(
-    salt: bytes, base_path: str, admin_path: str, rooms: list[tuple[str, bytes]]
+    salt: bytes,
+    base_path: str,
+    admin_path: str,
+    rooms: list[tuple[str, bytes]],
+    *,
+    ticket_key: bytes | None = None,
 ) -> str:
-    """A complete parlour.toml with every key present and explained; optional ones commented."""
+    """A complete parlour.toml with every key present and explained; optional ones commented.
+
+    `ticket_key` defaults to a fresh one: every new file gets its own.
+    """
     values: dict[str, object] = {
         config.BASE_PATH.name: base_path,
         config.SALT.name: keys.b64url(salt),
         config.ADMIN_PATH.name: admin_path,
+        config.TICKET_KEY.name: keys.b64url(ticket_key or tickets.generate_key()),
     }
     parts = [_HEADER]
     for section, intro in _INTRO.items():

@@ -36,6 +36,8 @@ def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int
 
 
 async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
+    if missing := config.ticket_key_missing(settings):
+        log.warning("%s", missing)
     hub = Hub(settings)
     runner, site = make_runner(hub, settings)
     # Handlers first: whoever reads the announcement may signal at once, and SIGHUP's

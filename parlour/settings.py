@@ -63,6 +63,7 @@ class Settings:
     rooms: tuple[Room, ...] = ()
     upload_kbps: int = DEFAULT_UPLOAD_KBPS
     stun_servers: tuple[str, ...] = ()
+    ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
 
     def prefix(self) -> str:
         """base_path with no trailing slash ("" when the server lives at the root)."""

@@ -62,6 +62,32 @@ def test_init_writes_a_private_file_that_checks_ok(tmp_path: Path) -> None:
     assert parlour(tmp_path, "check").stdout == "parlour.toml: OK (0 rooms)\n"
 
 
+def test_init_writes_a_ticket_key_of_its_own(tmp_path: Path) -> None:
+    """Each new file gets a fresh secrets.ticket_key, so locks it serves survive a restart."""
+    parlour(tmp_path, "init")
+    parlour(tmp_path, "init", "--config", "other.toml")
+    first = config.load(tmp_path / "parlour.toml").ticket_key
+    second = config.load(tmp_path / "other.toml").ticket_key
+    assert first is not None
+    assert len(first) == 32
+    assert second not in (None, first)
+
+
+def test_check_on_a_file_without_ticket_key_is_ok_and_offers_one(folder: Path) -> None:
+    """An old file lacking ticket_key still checks OK; check prints a fresh line to add."""
+    path = folder / "parlour.toml"
+    old = config.load(path).ticket_key
+    assert old is not None
+    text = path.read_text()
+    path.write_text(re.sub(r"(?m)^ticket_key = .*\n", "", text))
+    done = parlour(folder, "check")
+    first, note = done.stdout.splitlines()
+    assert first == "parlour.toml: OK (0 rooms)"
+    found = re.search(r"Add under \[secrets\]: ticket_key = \"([A-Za-z0-9_-]{43})\"$", note)
+    assert found is not None, note
+    assert keys.unb64url(found.group(1)) != old
+
+
 def test_init_refuses_to_overwrite_without_force(folder: Path) -> None:
     before = (folder / "parlour.toml").read_text()
     done = parlour(folder, "init", code=1)

@@ -448,7 +448,9 @@ def test_ad_hoc_rooms_are_refused_when_open_rooms_is_off(net: Net) -> None:
 
 # --- locking --------------------------------------------------------------------------------
 
-TICKET_PATTERN = r"[A-Za-z0-9_-]{22}"
+TICKET_PATTERN = r"[A-Za-z0-9_-]{48}"
+TICKET_KEY = bytes(range(100, 132))
+DAY = 24 * 3600.0
 
 
 def locked_lounge(net: Net) -> tuple[Conn, str, Conn, str, str]:
@@ -596,11 +598,32 @@ def test_a_lock_is_on_the_senders_room_only(net: Net) -> None:
     assert (joined["peers"], joined["locked"]) == ([study_id], False)
 
 
-def test_lock_with_a_ticket_restores_a_lock_the_server_forgot(clock: FakeClock) -> None:
+def restarted(net: Net, clock: FakeClock) -> Net:
+    """The same server after a restart: same file (so the same ticket key), nothing in memory."""
+    return Net(Hub(net.hub.settings, clock=clock, wall_clock=clock))
+
+
+@pytest.fixture
+def keyed(clock: FakeClock) -> Net:
+    """A hub whose file has a ticket key, and whose wall clock is the test's clock."""
+    return Net(Hub(configured(ticket_key=TICKET_KEY), clock=clock, wall_clock=clock))
+
+
+def back_alone(net: Net, ticket: str) -> tuple[Conn, str]:
+    """The first member back after a restart: rejoins with its ticket, finds the room open."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(LOUNGE, ticket))
+    joined = net.one(conn)
+    assert (joined["type"], joined["peers"], joined["locked"]) == ("joined", [], False)
+    return conn, joined["id"]
+
+
+def test_lock_with_a_ticket_restores_a_lock_the_server_forgot(keyed: Net, clock: FakeClock) -> None:
     """After a restart the first member back locks again with its ticket; the others get in."""
-    ticket = "q8LxT3m0c9zH1vN5Yk2aBw"
-    net = Net(Hub(configured(), clock=clock))  # a fresh process: no room, no lock
-    ada, ada_id = net.joined(LOUNGE)
+    _, _, _, _, ticket = locked_lounge(keyed)
+    net = restarted(keyed, clock)  # a fresh process: no room, no lock
+    ada, ada_id = back_alone(net, ticket)
     net.send(ada, {"type": "lock", "ticket": ticket})
     assert net.one(ada) == {"type": "room-state", "locked": True, "by": ada_id, "ticket": ticket}
     grace = net.connect()
@@ -611,6 +634,126 @@ def test_lock_with_a_ticket_restores_a_lock_the_server_forgot(clock: FakeClock) 
     net.take(stranger)
     net.send(stranger, join(LOUNGE))
     assert summary(net.one(stranger)) == error("room-locked", "join")
+
+
+def test_lock_with_a_made_up_ticket_is_refused_and_the_room_stays_open(keyed: Net) -> None:
+    """A ticket the server never made cannot lock a room, nor then admit anyone to it."""
+    ada, _ = keyed.joined(LOUNGE)
+    made_up = "q8LxT3m0c9zH1vN5Yk2aBw"
+    for ticket in (made_up, "A" * 48, made_up * 2 + "AAAA"):
+        keyed.send(ada, {"type": "lock", "ticket": ticket})
+        assert summary(keyed.one(ada)) == error("invalid-ticket", "lock")
+    late = keyed.connect()
+    keyed.take(late)
+    keyed.send(late, join(LOUNGE))
+    assert keyed.one(late)["locked"] is False
+    assert keyed.one(ada)["type"] == "peer-joined"
+
+
+def test_another_rooms_ticket_cannot_lock_this_one(keyed: Net, clock: FakeClock) -> None:
+    """A genuine ticket of the study does not restore a lock on the lounge."""
+    study, _ = keyed.joined(STUDY)
+    keyed.send(study, {"type": "lock"})
+    study_ticket = keyed.one(study)["ticket"]
+    net = restarted(keyed, clock)
+    ada, _ = back_alone(net, study_ticket)
+    net.send(ada, {"type": "lock", "ticket": study_ticket})
+    assert summary(net.one(ada)) == error("invalid-ticket", "lock")
+
+
+def test_a_ticket_made_under_another_key_is_refused(keyed: Net, clock: FakeClock) -> None:
+    """A new ticket_key (or none, in an old file) voids the tickets signed with the old one."""
+    _, _, _, _, ticket = locked_lounge(keyed)
+    other = Net(Hub(configured(ticket_key=bytes(32)), clock=clock, wall_clock=clock))
+    ada, _ = back_alone(other, ticket)
+    other.send(ada, {"type": "lock", "ticket": ticket})
+    assert summary(other.one(ada)) == error("invalid-ticket", "lock")
+    keyless = Net(Hub(configured(), clock=clock, wall_clock=clock))
+    grace, _ = back_alone(keyless, ticket)
+    keyless.send(grace, {"type": "lock", "ticket": ticket})
+    assert summary(keyless.one(grace)) == error("invalid-ticket", "lock")
+
+
+def test_an_unlocked_ticket_cannot_lock_the_room_again(keyed: Net) -> None:
+    """After unlock the old ticket is void for lock as for join, while the server runs."""
+    ada, _, grace, _, ticket = locked_lounge(keyed)
+    keyed.send(grace, {"type": "unlock"})
+    keyed.take(ada)
+    keyed.take(grace)
+    keyed.send(ada, {"type": "lock", "ticket": ticket})
+    assert summary(keyed.one(ada)) == error("invalid-ticket", "lock")
+    assert keyed.quiet(grace)
+
+
+def test_the_newest_genuine_ticket_wins_after_a_restart(keyed: Net, clock: FakeClock) -> None:
+    """An old ticket put back first gives way to a later one; then only the later one admits."""
+    ada, _, _, _, old = locked_lounge(keyed)
+    keyed.send(ada, {"type": "unlock"})
+    clock.advance(60)
+    keyed.send(ada, {"type": "lock"})
+    new = keyed.take(ada)[-1]["ticket"]
+    assert new != old
+    net = restarted(keyed, clock)
+    # Mallory held the first ticket and is back first; she puts her old lock back.
+    mallory, mallory_id = back_alone(net, old)
+    net.send(mallory, {"type": "lock", "ticket": old})
+    assert net.one(mallory)["ticket"] == old
+    # Ada comes back with the newer ticket: she gets in, and everyone now holds hers.
+    back = net.connect()
+    net.take(back)
+    net.send(back, join(LOUNGE, new))
+    joined, state = net.take(back)
+    assert (joined["type"], joined["peers"], joined["locked"]) == ("joined", [mallory_id], True)
+    assert state == {"type": "room-state", "locked": True, "by": mallory_id, "ticket": new}
+    assert net.take(mallory) == [{"type": "peer-joined", "peer": joined["id"]}, state]
+    # The old ticket no longer admits anyone, nor can it take the lock back.
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE, old))
+    assert summary(net.one(late)) == error("room-locked", "join")
+    net.send(mallory, {"type": "lock", "ticket": old})
+    assert summary(net.one(mallory)) == error("invalid-ticket", "lock")
+
+
+def test_an_older_ticket_does_not_open_a_newer_lock(keyed: Net, clock: FakeClock) -> None:
+    """Someone holding a ticket from before the current lock is room-locked, restart or not."""
+    ada, _, _, _, old = locked_lounge(keyed)
+    keyed.send(ada, {"type": "unlock"})
+    clock.advance(1)
+    keyed.send(ada, {"type": "lock"})
+    new = keyed.take(ada)[-1]["ticket"]
+    net = restarted(keyed, clock)
+    first, _ = back_alone(net, new)
+    net.send(first, {"type": "lock", "ticket": new})
+    net.take(first)
+    late = net.connect()
+    net.take(late)
+    net.send(late, join(LOUNGE, old))
+    assert summary(net.one(late)) == error("room-locked", "join")
+    assert net.quiet(first)
+
+
+def test_a_ticket_older_than_a_day_cannot_restore_a_lock(keyed: Net, clock: FakeClock) -> None:
+    """TICKET_LIFETIME bounds how long a ticket can put a lock back after a restart."""
+    _, _, _, _, ticket = locked_lounge(keyed)
+    clock.advance(DAY + 1)
+    net = restarted(keyed, clock)
+    ada, _ = back_alone(net, ticket)
+    net.send(ada, {"type": "lock", "ticket": ticket})
+    assert summary(net.one(ada)) == error("invalid-ticket", "lock")
+
+
+def test_a_locked_rooms_own_ticket_still_admits_after_a_day(keyed: Net, clock: FakeClock) -> None:
+    """The lifetime is for putting locks back; a lock in memory keeps admitting its ticket."""
+    ada, ada_id, grace, _, ticket = locked_lounge(keyed)
+    net = keyed
+    clock.advance(2 * DAY)
+    net.disconnect(grace)
+    net.take(ada)
+    back = net.connect()
+    net.take(back)
+    net.send(back, join(LOUNGE, ticket))
+    assert net.one(back)["peers"] == [ada_id]
 
 
 def test_lock_messages_share_the_rate_limit(net: Net) -> None:

@@ -476,6 +476,7 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
         ({"type": "join", "room": locator(TINY)}, "room-full"),
         ({"type": "join", "room": locator(LOUNGE)}, None),
         ({"type": "join", "room": locator(LOUNGE)}, "already-joined"),
+        ({"type": "lock", "ticket": "A" * 48}, "invalid-ticket"),
         ({"type": "signal", "to": "ZZZZZZZZ", "seq": 1, "iv": IV, "ct": CT}, "no-such-peer"),
     ]
     seen = set()
