@@ -15,13 +15,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import call, connections, joins, limits, machine, page, procfs, relay, report, startup
+from bench import (
+    call,
+    connections,
+    floods,
+    joins,
+    limits,
+    machine,
+    page,
+    procfs,
+    relay,
+    report,
+    startup,
+)
 from bench.errors import BenchError
 from bench.plan import FULL, QUICK, Plan
 from bench.report import Section
 from bench.server import Launch
 
-SECTIONS = ("start", "connections", "relay", "joins", "page", "call")
+SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call")
 DISTURBED = 0.10
 QUIET_FOR = 3.0
 
@@ -121,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             "connections": lambda: connections.measure(launch, plan, args.seed * 1000),
             "relay": lambda: relay.measure(launch, plan, args.seed * 2000),
             "joins": lambda: joins.measure(launch, plan, args.seed * 3000),
+            "floods": lambda: floods.measure(launch, plan, args.seed * 4000),
             "page": lambda: page.measure(launch),
             "call": lambda: call.measure(launch, plan.call_runs),
         }

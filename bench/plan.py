@@ -28,6 +28,8 @@ class Plan:
     flood_warmup: float = 1.0
     flood_windows: int = 5
     flood_window: float = 2.0
+    floods_quiet: float = 4.0  # seconds of probing before any frame flood
+    floods_window: float = 3.0  # seconds each frame flood may last, probed throughout
     call_runs: int = 5  # timed joins per call size, in real Chromium
 
 
@@ -42,6 +44,8 @@ QUICK = replace(
     relay_window=2.0,
     flood_windows=3,
     flood_window=1.5,
+    floods_quiet=2.0,
+    floods_window=1.5,
     call_runs=3,
 )
 

@@ -1,4 +1,5 @@
-"""What a load worker does with its connections: hold joined pairs, relay, probe, flood joins.
+"""What a load worker does with its connections: hold joined pairs, relay, probe, flood joins
+or frames.
 
 Everything here runs inside one worker process's event loop and is driven by callbacks and
 timers rather than a task per connection, so that one process can drive thousands of them.
@@ -25,7 +26,7 @@ from bench.wire import (
     new_locator,
     signal_prefix,
 )
-from bench.wsclient import Closed, WsClient, connect
+from bench.wsclient import ZERO_MASK, Closed, WsClient, connect
 
 SETUP_TIMEOUT: Final = 15.0
 TAILS: Final = 64
@@ -292,3 +293,81 @@ class Flood:
             task.cancel()
         for task in done:
             task.result()  # a bug in a joiner should surface, not vanish
+
+
+# Whole masked frames, as the flood sends them: `{}` in a text frame, and an empty ping.
+FLOOD_FRAMES: Final = {
+    "text": bytes((0x81, 0x82)) + ZERO_MASK + b"{}",
+    "ping": bytes((0x89, 0x80)) + ZERO_MASK,
+}
+FLOOD_BATCH: Final = 512  # frames per write
+FLOOD_LIMIT: Final = 50_000_000  # frames per connection at most, whatever the server does
+
+
+class FrameFlood:
+    """`connections` connections that each send one kind of frame as fast as the socket takes
+    them, until the server closes them or stop() comes. They do not come back once closed.
+
+    Only ever aimed at a server on 127.0.0.1, and bounded: FLOOD_LIMIT frames a connection, and
+    the parent stops it after one window.
+    """
+
+    def __init__(self, target: Target, connections: int, kind: str, sources: Sources) -> None:
+        if target.host != "127.0.0.1":
+            raise ValueError(f"a flood is only ever aimed at 127.0.0.1, not {target.host}")
+        self._target = target
+        self._count = connections
+        self._batch = FLOOD_FRAMES[kind] * FLOOD_BATCH
+        self._sources = sources
+        self._clients: list[WsClient] = []
+        self._sent: dict[WsClient, int] = {}
+        self._started = 0.0
+        self._stopped = False
+
+    async def open(self) -> None:
+        """Connect and read `welcome` on every connection, before any of them floods."""
+        target = self._target
+        async with asyncio.timeout(SETUP_TIMEOUT):
+            for _ in range(self._count):
+                client = await connect(target.host, target.port, target.path, self._sources.next())
+                self._clients.append(client)
+                welcome = await client.recv()
+                if not welcome.startswith(WELCOME_TAG):
+                    raise Refused(f"expected welcome, got {welcome[:120]!r}")
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+        for client in self._clients:
+            self._sent[client] = 0
+            client.on_text = _ignore
+            client.on_writable = lambda client=client: self._pump(client)
+            self._pump(client)
+
+    def _pump(self, client: WsClient) -> None:
+        """Write batches until the kernel's buffer is full (the transport pauses us) or done."""
+        transport = client.transport
+        while client.writable and not client.closed and not self._stopped and transport:
+            if self._sent[client] >= FLOOD_LIMIT:
+                return
+            transport.write(self._batch)
+            self._sent[client] += FLOOD_BATCH
+
+    def stop(self) -> dict[str, object]:
+        """Stop, close what is still open; returns what happened to each connection."""
+        self._stopped = True
+        codes: dict[str, int] = {}
+        closed_after = []
+        for client in self._clients:
+            if client.closed_at is not None:
+                closed_after.append(client.closed_at - self._started)
+            if client.close_code is not None:
+                key = str(client.close_code)
+            else:
+                key = "dropped" if client.closed else "open"
+            codes[key] = codes.get(key, 0) + 1
+            client.close()
+        return {"codes": codes, "sent": sum(self._sent.values()), "closed_after": closed_after}
+
+
+def _ignore(_payload: bytes) -> None:
+    pass

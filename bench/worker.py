@@ -16,7 +16,17 @@ from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from bench import limits
-from bench.traffic import Counters, Flood, Pair, Probe, Relay, Sources, Target, open_pair
+from bench.traffic import (
+    Counters,
+    Flood,
+    FrameFlood,
+    Pair,
+    Probe,
+    Relay,
+    Sources,
+    Target,
+    open_pair,
+)
 from bench.wire import new_locator
 
 MAX_LIFETIME: Final = 900.0
@@ -47,6 +57,7 @@ class Worker:
         self.probes: list[Probe] = []
         self.samples: list[float] = []
         self.flood: Flood | None = None
+        self.frame_flood: FrameFlood | None = None
         self.sources = Sources(octet=10 + seed % 240)
 
     async def serve(self) -> None:
@@ -75,6 +86,8 @@ class Worker:
             "probe_stop": self.probe_stop,
             "flood_start": self.flood_start,
             "flood_stop": self.flood_stop,
+            "frames_start": self.frames_start,
+            "frames_stop": self.frames_stop,
         }
         while True:
             name, arguments = await inbox.get()
@@ -95,6 +108,8 @@ class Worker:
             await self.flood.stop()
         if self.relay is not None:
             self.relay.stop()
+        if self.frame_flood is not None:
+            self.frame_flood.stop()
         for pair in self.pairs:
             pair.close()
         await asyncio.sleep(0.1)  # let the FINs go out before the loop closes the sockets
@@ -181,3 +196,17 @@ class Worker:
         if self.flood is not None:
             await self.flood.stop()
         return await self.snapshot()
+
+    async def frames_start(self, connections: int, kind: str) -> Reply:
+        """Open `connections` connections and set them all flooding `kind` frames at once."""
+        self.frame_flood = FrameFlood(self.target, connections, kind, self.sources)
+        await self.frame_flood.open()
+        self.frame_flood.start()
+        return {}
+
+    async def frames_stop(self) -> Reply:
+        if self.frame_flood is None:
+            return {"codes": {}, "sent": 0, "closed_after": []}
+        reply = self.frame_flood.stop()
+        self.frame_flood = None
+        return reply

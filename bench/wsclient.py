@@ -16,6 +16,7 @@ import asyncio
 import base64
 import hashlib
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Final, cast
@@ -24,6 +25,10 @@ GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ZERO_MASK: Final = b"\x00\x00\x00\x00"
 MAX_HEAD: Final = 8192
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
+
+
+def _nothing() -> None:
+    pass
 
 
 class Closed(ConnectionError):
@@ -52,7 +57,12 @@ class WsClient(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.on_text: Callable[[bytes], None] = self._keep
+        # Flow control, for a sender that writes as fast as the socket takes it (the floods).
+        self.on_writable: Callable[[], None] = _nothing
+        self.writable = True
         self.closed = False
+        self.close_code: int | None = None  # from the server's close frame, when it sent one
+        self.closed_at: float | None = None  # time.perf_counter() at the close, either side's
 
     # asyncio.Protocol
 
@@ -63,6 +73,8 @@ class WsClient(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.closed_at = self.closed_at or time.perf_counter()
+        self.writable = False
         if not self.opened.done():
             self.opened.set_exception(Closed("closed during the opening handshake"))
         self._wake()
@@ -101,10 +113,19 @@ class WsClient(asyncio.Protocol):
             elif opcode == PING:
                 self._send(PONG, buf[start:end])
             elif opcode == CLOSE:
+                if length >= 2:
+                    self.close_code = int.from_bytes(buf[start : start + 2], "big")
                 self._send(CLOSE, buf[start : start + 2])
                 self.close()
                 return
         self._buffer = buf[pos:] if pos < size else b""
+
+    def pause_writing(self) -> None:
+        self.writable = False
+
+    def resume_writing(self) -> None:
+        self.writable = True
+        self.on_writable()
 
     # The handshake
 
@@ -154,6 +175,7 @@ class WsClient(asyncio.Protocol):
 
     def close(self) -> None:
         self.closed = True
+        self.closed_at = self.closed_at or time.perf_counter()
         if self.transport is not None:
             self.transport.close()
 
