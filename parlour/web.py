@@ -12,7 +12,6 @@ import contextlib
 import gzip
 import hashlib
 import hmac
-import ipaddress
 import logging
 import mimetypes
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.abc import AbstractAccessLogger
 
 from parlour import protocol
+from parlour.guard import normalize_address, parse_address
 from parlour.settings import IpNetwork, Settings
 from parlour.signaling import Conn, Delivery, Hub
 
@@ -125,15 +125,16 @@ def _same(a: str, b: str) -> bool:
 
 
 def client_address(request: web.BaseRequest, trusted: tuple[IpNetwork, ...]) -> str:
-    """The peer's address, or the first untrusted hop of X-Forwarded-For behind our proxies."""
-    remote = request.remote or "?"
+    """The peer's address, or the first untrusted hop of X-Forwarded-For behind our proxies.
+
+    Always a plain address (guard.normalize_address: no port, brackets or zone), or "unknown"
+    for a hop that is not an address at all, so that no way of writing one makes a fresh key.
+    """
+    remote = normalize_address(request.remote or "")
 
     def is_trusted(text: str) -> bool:
-        try:
-            address = ipaddress.ip_address(text.strip())
-        except ValueError:
-            return False
-        return any(address in network for network in trusted)
+        address = parse_address(text)
+        return address is not None and any(address in network for network in trusted)
 
     if not trusted or not is_trusted(remote):
         return remote
@@ -143,7 +144,7 @@ def client_address(request: web.BaseRequest, trusted: tuple[IpNetwork, ...]) -> 
     hops = [hop.strip() for hop in forwarded.split(",")]
     for hop in reversed(hops):
         if hop and not is_trusted(hop):
-            return hop
+            return normalize_address(hop)
     return remote
 
 

@@ -182,28 +182,91 @@ def test_audit_keeps_only_the_latest_entries() -> None:
     assert guard.audit[-1].at == T0 + total - 1
 
 
-def test_address_table_is_pruned_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past MAX_ADDRESSES the least recently failing address is dropped; the table stays bounded."""
-    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 5)
+def lock(guard: JoinGuard, address: str, now: float = T0) -> None:
+    fail(guard, G.LOCK_AFTER, address=address, now=now)
+    assert guard.locked(address, now) == G.LOCKOUT
+
+
+def test_a_flood_from_the_same_48_never_frees_a_locked_64(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failing from many /64s of one /48 fills the table, which merges them, never unlocks."""
+    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 20)
     guard = JoinGuard()
-    fail(guard, G.LOCK_AFTER, address="locked-early")
-    fail(guard, G.LOCK_AFTER, address="locked-late")
-    for n in range(3):
-        guard.failed(f"other-{n}", T0)
-    guard.failed("locked-late", T0)  # seen again: now the most recent
-    guard.failed("newcomer", T0)
-    assert len(guard._records) == 5
-    assert guard.locked("locked-early", T0) == 0.0  # pruned: its record is gone
-    assert guard.locked("locked-late", T0) > 0  # refreshed, so kept
+    lock(guard, "2001:db8:1:1::1")
+    for n in range(2, 500):
+        guard.failed(f"2001:db8:1:{n:x}::1", T0 + 1)
+        assert len(guard._records) <= 20
+        assert guard.locked("2001:db8:1:1::1", T0 + 1) > 0
+    # The /48 failed far more than ten times in the window: all of it is now locked out.
+    assert guard.locked("2001:db8:1:ffff::1", T0 + 1) > 0
+    assert guard.locked("2001:db8:2::1", T0 + 1) == 0.0
+
+
+def test_a_flood_from_many_networks_never_frees_a_locked_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Failures from thousands of unrelated /24s or /32s push out other failures, not lockouts."""
+    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 20)
+    guard = JoinGuard()
+    lock(guard, "198.51.100.7")
+    lock(guard, "2001:db8:9:9::9")
+    for n in range(3_000):
+        guard.failed(f"{10 + n // 250}.{n % 250}.0.1", T0 + 1)
+        guard.failed(f"2001:{n:x}::1", T0 + 1)
+        assert len(guard._records) <= 20
+    assert guard.locked("198.51.100.7", T0 + 1) > 0
+    assert guard.locked("2001:db8:9:9::1", T0 + 1) > 0
+    # The lockouts end on time, flood or not.
+    assert guard.locked("198.51.100.7", T0 + G.LOCKOUT) == 0.0
+
+
+def test_failures_of_one_24_merge_and_lock_it_when_the_table_is_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under pressure an IPv4 /24 counts as one: ten failures from it in the window lock it."""
+    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 8)
+    guard = JoinGuard()
+    for n in range(1, 12):
+        guard.failed(f"203.0.113.{n}", T0)
+    assert guard.locked("203.0.113.200", T0) == G.LOCKOUT
+    assert guard.locked("203.0.114.1", T0) == 0.0
+
+
+def test_a_table_full_of_lockouts_holds_new_failures_back_and_keeps_every_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With only running lockouts left, a new address is not counted but waits MAX_DELAY."""
+    monkeypatch.setattr(JoinGuard, "MAX_ADDRESSES", 4)
+    guard = JoinGuard()
+    locked = ["192.0.2.1", "198.51.100.1", "203.0.113.1", "2001:db8::1"]
+    for address in locked:
+        lock(guard, address)
+    assert guard.failed("100.64.0.1", T0 + 1) == G.MAX_DELAY
+    assert len(guard._records) == 4
+    assert all(guard.locked(address, T0 + 1) > 0 for address in locked)
+    assert guard.audit[-1].address == "100.64.0.1"
+    # Once the lockouts end, new addresses are counted again from their first failure.
+    assert guard.failed("100.64.0.1", T0 + G.LOCKOUT) == 0.0
+    assert guard.locked("192.0.2.1", T0 + G.LOCKOUT) == 0.0
 
 
 def test_default_address_table_bound_holds_under_a_flood() -> None:
     """Many more addresses than MAX_ADDRESSES never grow the table past it."""
     guard = JoinGuard()
     for n in range(G.MAX_ADDRESSES + 500):
-        guard.failed(f"flood-{n}", T0)
-    assert len(guard._records) == G.MAX_ADDRESSES
-    assert guard.locked("flood-0", T0) == 0.0
+        guard.failed(f"2001:db8:{n // 60_000:x}:{n % 60_000:x}::1", T0)
+        guard.failed(f"10.{n // 65_536}.{(n // 256) % 256}.{n % 256}", T0)
+    assert len(guard._records) <= G.MAX_ADDRESSES
+
+
+def test_a_port_or_a_non_address_is_no_way_around_the_lockout() -> None:
+    """Ports, brackets and junk all count under the same key as the address (or "unknown")."""
+    guard = JoinGuard()
+    for n in range(G.LOCK_AFTER):
+        guard.failed(f"198.51.100.20:{40_000 + n}", T0)
+        guard.failed(f"not an address {n}", T0)
+    assert guard.locked("198.51.100.20", T0) == G.LOCKOUT
+    assert guard.locked("[::ffff:198.51.100.20]:1", T0) == G.LOCKOUT
+    assert guard.locked("something else", T0) == G.LOCKOUT
 
 
 # --- address_key ----------------------------------------------------------------------------
@@ -217,11 +280,41 @@ def test_default_address_table_bound_holds_under_a_flood() -> None:
         ("2001:DB8:1:2::9", "2001:db8:1:2::/64"),
         ("2001:db8:1:3::9", "2001:db8:1:3::/64"),
         ("::ffff:192.0.2.1", "192.0.2.1"),
-        ("?", "?"),
-        ("not an address", "not an address"),
+        ("198.51.100.20:40001", "198.51.100.20"),
+        ("[2001:db8:1:2::1]:40001", "2001:db8:1:2::/64"),
+        ("[2001:db8:1:2::1]", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ('"[::ffff:192.0.2.1]:443"', "192.0.2.1"),
+        (" 192.0.2.1 ", "192.0.2.1"),
+        ("?", "unknown"),
+        ("", "unknown"),
+        ("not an address", "unknown"),
+        ("unknown", "unknown"),
+        ("198.51.100.20:port", "unknown"),
+        ("[2001:db8::1]x", "unknown"),
+        ("198.051.100.020", "unknown"),
     ],
-    ids=["ipv4", "ipv6", "ipv6-same-64", "ipv6-next-64", "ipv4-mapped", "unknown", "garbage"],
+    ids=[
+        "ipv4",
+        "ipv6",
+        "ipv6-same-64",
+        "ipv6-next-64",
+        "ipv4-mapped",
+        "ipv4-port",
+        "ipv6-brackets-port",
+        "ipv6-brackets",
+        "ipv6-zone",
+        "quoted-mapped-port",
+        "spaces",
+        "question-mark",
+        "empty",
+        "garbage",
+        "unknown",
+        "bad-port",
+        "after-bracket",
+        "leading-zeros",
+    ],
 )
 def test_address_key_is_the_ipv4_address_or_the_ipv6_64(address: str, key: str) -> None:
-    """IPv4 counts by address (also when a dual-stack socket maps it), IPv6 by its /64."""
+    """IPv4 by address, IPv6 by /64, however written; anything else is one "unknown" key."""
     assert address_key(address) == key

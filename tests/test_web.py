@@ -411,7 +411,7 @@ async def test_welcome_arrives_first(world: World) -> None:
     first = await receive(ws)
     assert first == {
         "type": "welcome",
-        "protocol": 1,
+        "protocol": 2,
         "salt": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
         "iterations": 600_000,
         "max_frame": protocol.MAX_FRAME,
@@ -763,6 +763,14 @@ async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
         (["6.6.6.6", "203.0.113.5"], "203.0.113.5"),
         (["10.1.2.3, 127.0.0.1"], "127.0.0.1"),
         ([], "127.0.0.1"),
+        (["198.51.100.20:40001"], "198.51.100.20"),
+        (["[2001:db8::1]:40001"], "2001:db8::1"),
+        (["[2001:db8::1]"], "2001:db8::1"),
+        (["fe80::1%eth0"], "fe80::1"),
+        (["::ffff:203.0.113.5"], "203.0.113.5"),
+        (["203.0.113.5, 10.1.2.3:8080"], "203.0.113.5"),
+        (["unknown"], "unknown"),
+        (["not-an-address-1234"], "unknown"),
     ],
     ids=[
         "one hop",
@@ -771,6 +779,14 @@ async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
         "two header lines",
         "all trusted",
         "none",
+        "ipv4 with port",
+        "ipv6 in brackets with port",
+        "ipv6 in brackets",
+        "ipv6 with zone",
+        "ipv4-mapped",
+        "trusted proxy with port",
+        "unknown",
+        "not an address",
     ],
 )
 async def test_forwarded_for_names_the_first_untrusted_hop_behind_trusted_proxies(
@@ -781,6 +797,29 @@ async def test_forwarded_for_names_the_first_untrusted_hop_behind_trusted_proxie
     world = await start(aiohttp_client, trusted_proxies=trusted)
     headers: CIMultiDict[str] = CIMultiDict(("X-Forwarded-For", value) for value in forwarded)
     assert await address_seen(world, headers) == expected
+
+
+async def test_forwarded_ports_do_not_make_new_addresses_for_the_connection_limit(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """Behind a proxy that writes ports, one client's sockets from many ports count together."""
+    world = await start(aiohttp_client, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+    held = []
+    for spellings in (
+        [f"198.51.100.20:{40_000 + n}" for n in range(MAX_CONNECTIONS_PER_ADDRESS)]
+        + ["198.51.100.20:50000", "::ffff:198.51.100.20"],
+        [f"junk-{n}" for n in range(MAX_CONNECTIONS_PER_ADDRESS)] + ["junk-again"],
+    ):
+        welcomed = spellings[:MAX_CONNECTIONS_PER_ADDRESS]
+        held += [await world.ws(headers={"X-Forwarded-For": value}) for value in welcomed]
+        for value in spellings[MAX_CONNECTIONS_PER_ADDRESS:]:
+            extra = await world.client.ws_connect(BASE + "/ws", headers={"X-Forwarded-For": value})
+            reply = await receive(extra)
+            assert (reply["type"], reply["code"]) == ("error", "too-many-connections"), value
+            await extra.close()
+    assert set(world.hub.per_address) == {"198.51.100.20", "unknown"}
+    for ws in held:
+        await ws.close()
 
 
 async def test_reloaded_trusted_proxies_apply_to_new_sockets(world: World) -> None:
