@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 import secrets
 import unicodedata
@@ -23,12 +22,10 @@ KDF_ITERATIONS = 600_000
 SALT_BYTES = 32
 LOCATOR_BYTES = 32
 KEY_BYTES = 32
-IV_BYTES = 12
 PASSPHRASE_WORDS = 6
 
 LOCATOR_INFO = b"parlour/v1 room locator"
 SIGNALLING_INFO = b"parlour/v1 signalling key"
-ENVELOPE_LABEL = "parlour/v1 signal"
 
 
 def b64url(data: bytes) -> str:
@@ -94,28 +91,6 @@ def room_keys(passphrase: str, salt: bytes, iterations: int = KDF_ITERATIONS) ->
 def verifier(locator: bytes) -> bytes:
     """What the config stores: a one-way image of the locator, so a stolen file admits nobody."""
     return hashlib.sha256(locator).digest()
-
-
-def same_secret(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)
-
-
-def envelope_aad(sender: str, recipient: str, seq: int) -> bytes:
-    """Associated data binding an envelope to its sender, its recipient and its place in order."""
-    return f"{ENVELOPE_LABEL}\n{sender}\n{recipient}\n{seq}".encode()
-
-
-def seal(key: bytes, sender: str, recipient: str, seq: int, plaintext: bytes, iv: bytes) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    return AESGCM(key).encrypt(iv, plaintext, envelope_aad(sender, recipient, seq))
-
-
-def open_sealed(key: bytes, sender: str, recipient: str, seq: int, iv: bytes, ct: bytes) -> bytes:
-    """Raises cryptography's InvalidTag when the envelope was forged, altered or redirected."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    return AESGCM(key).decrypt(iv, ct, envelope_aad(sender, recipient, seq))
 
 
 @cache

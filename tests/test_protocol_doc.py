@@ -1,9 +1,12 @@
-"""PROTOCOL.md and parlour/protocol.py describe the same protocol, message by message."""
+"""PROTOCOL.md, parlour/protocol.py and the client's schema.js describe one protocol, message by
+message."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import subprocess
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from parlour import guard, keys, protocol, signaling, web
+from parlour import envelopes, guard, keys, protocol, signaling, web
 from tests.helpers import protocol_text
 
 CLIENT_SECTION = "Messages from client to server"
@@ -215,12 +218,19 @@ def test_connection_limit_in_the_doc_matches_the_code() -> None:
 
 
 def test_documented_key_derivation_constants_match_keys() -> None:
-    """The iteration count and HKDF labels in "Keys" are the ones keys.py uses."""
+    """The iteration count and every label in "Keys" are the ones keys.py and envelopes.py use."""
     text = sections(protocol_text(), 2)["Keys"]
     assert f"iterations = {keys.KDF_ITERATIONS}" in text
     assert f'info = "{keys.LOCATOR_INFO.decode()}"' in text
     assert f'info = "{keys.SIGNALLING_INFO.decode()}"' in text
-    assert f'"{keys.ENVELOPE_LABEL}\\n" + from' in text
+    for label in (
+        envelopes.ROOM_LABEL,
+        envelopes.PAIR_LABEL,
+        envelopes.IDENTITY_LABEL,
+        envelopes.PAIR_KEY_INFO.decode(),
+        envelopes.SAFETY_LABEL,
+    ):
+        assert f'"{label}' in text, label
 
 
 def test_welcome_example_states_the_servers_constants() -> None:
@@ -233,42 +243,58 @@ def test_welcome_example_states_the_servers_constants() -> None:
     assert decoded.max_frame == protocol.MAX_FRAME
 
 
-SIGNALING_JS = Path(__file__).parents[1] / "parlour" / "static" / "signaling.js"
+SCHEMA_JS = Path(__file__).parents[1] / "parlour" / "static" / "schema.js"
 
 
-def client_sealed_kinds() -> dict[str, list[str]]:
-    """SEALED_KINDS in the browser client: each kind with the fields its check demands."""
-    source = SIGNALING_JS.read_text()
-    block = source[source.index("export const SEALED_KINDS") :]
-    block = block[: block.index("\n});")]
-    found = re.findall(
-        r"^  (\w+): \(/\*\* @type \{any\} \*/ m\) =>\s*hasExactly\(m, \[(.*?)\]\)",
-        block,
-        re.M | re.S,
+@functools.cache
+def client_schema() -> dict[str, dict[str, list[str]]]:
+    """The browser client's schema.js, loaded by Node: each kind and the fields it checks."""
+    script = f"const m = await import({json.dumps(SCHEMA_JS.as_uri())});"
+    script += "console.log(JSON.stringify(m.fieldNames()));"
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
-    return {kind: re.findall(r'"(\w+)"', fields) for kind, fields in found}
+    found: dict[str, dict[str, list[str]]] = json.loads(run.stdout)
+    return found
 
 
-def doc_sealed_kinds() -> dict[str, tuple[list[str], list[str]]]:
-    """Each sealed kind PROTOCOL.md describes: its field table and its JSON examples."""
+def doc_kinds(section: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Each kind a `## section` of PROTOCOL.md describes: its field table and its examples."""
     top = sections(protocol_text(), 2)
     kinds = {}
-    for heading, body in sections(top["Sealed messages"], 3).items():
+    for heading, body in sections(top[section], 3).items():
         rows = table_rows(body, ["field", "type", "meaning"])
         examples = re.findall(r"^```json\n(.*?)^```$", body, re.S | re.M)
         kinds[code_name(heading)] = ([code_name(row[0]) for row in rows], examples)
     return kinds
 
 
-def test_sealed_kinds_match_the_browser_client() -> None:
-    """Every sealed kind and its fields are the same in PROTOCOL.md and signaling.js."""
-    documented = {kind: fields for kind, (fields, _) in doc_sealed_kinds().items()}
-    assert documented == client_sealed_kinds()
+SEALED_SECTIONS = {"introductions": "Introductions", "pair": "Sealed messages"}
 
 
-def test_sealed_examples_have_exactly_the_documented_fields() -> None:
+@pytest.mark.parametrize(("table", "section"), SEALED_SECTIONS.items())
+def test_sealed_kinds_match_the_browser_client(table: str, section: str) -> None:
+    """Every sealed kind and its fields are the same in PROTOCOL.md and schema.js."""
+    documented = {kind: sorted(fields) for kind, (fields, _) in doc_kinds(section).items()}
+    in_client = {kind: sorted(fields) for kind, fields in client_schema()[table].items()}
+    assert documented == in_client
+
+
+def test_the_page_checks_exactly_the_documented_server_messages() -> None:
+    """schema.js knows every server message with the fields PROTOCOL.md gives it."""
+    documented = {m.type: sorted(m.fields) for m in MESSAGES if m.direction == "server"}
+    in_client = {kind: sorted(fields) for kind, fields in client_schema()["server"].items()}
+    assert in_client == documented
+
+
+@pytest.mark.parametrize("section", SEALED_SECTIONS.values())
+def test_sealed_examples_have_exactly_the_documented_fields(section: str) -> None:
     """Each sealed example is one JSON object of its kind with exactly the table's fields."""
-    for kind, (fields, examples) in doc_sealed_kinds().items():
+    for kind, (fields, examples) in doc_kinds(section).items():
         assert len(examples) == 1, kind
         example = json.loads(examples[0])
         assert example["kind"] == kind

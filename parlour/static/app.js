@@ -9,6 +9,8 @@ import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
 import { closable, SettingsDialog } from "./dialogs.js";
 import { LocalMedia } from "./media.js";
+import { pageCertificate } from "./mesh.js";
+import { Pairing } from "./pairing.js";
 import * as prefs from "./prefs.js";
 import { joinError, linkPassphrase, Prejoin } from "./prejoin.js";
 import { Signaling, SignalingError } from "./signaling.js";
@@ -146,12 +148,16 @@ async function connected() {
   return signaling;
 }
 
+/** The DTLS certificate this page uses for every call, made while the person gets ready. */
+const identity = pageCertificate();
+
 /** @param {string} name @param {string} passphrase */
 async function join(name, passphrase) {
   /** @type {Signaling | undefined} */
   let signaling;
   let joined;
   try {
+    await identity;
     prejoin.working("Connecting…");
     signaling = await connected();
     prejoin.working("Unlocking the room…");
@@ -163,8 +169,13 @@ async function join(name, passphrase) {
     return;
   }
   prejoin.working("");
+  // Listening from the moment the room is joined: introductions may follow at once.
+  const { certificate, fingerprints } = await identity;
+  const pairing = new Pairing({ signaling, fingerprints });
   const call = new Call({
     signaling,
+    pairing,
+    certificate,
     media,
     name,
     uploadKbps: joined.upload_kbps,
@@ -172,7 +183,7 @@ async function join(name, passphrase) {
   });
   session = { signaling, call, name, passphrase };
   listen(signaling, call);
-  showLock(signaling, call, null);
+  showLock(signaling, null);
   enter(name);
   call.start();
   syncPending();
@@ -211,10 +222,20 @@ function listen(signaling, call) {
     tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
   });
   for (const type of ["peer-joined", "peer-left", "joined"]) signaling.addEventListener(type, syncPending);
-  signaling.addEventListener("joined", () => showLock(signaling, call, null));
+  signaling.addEventListener("joined", () => showLock(signaling, null));
   signaling.addEventListener("room-state", (event) => {
-    const { by, restored } = /** @type {CustomEvent<{by: string | null, restored: boolean}>} */ (event).detail;
-    showLock(signaling, call, restored ? null : by);
+    const { restored } = /** @type {CustomEvent<{restored: boolean}>} */ (event).detail;
+    // The server says how the room stands; who changed it is only told by that member, sealed.
+    const note = lockNote?.locked === signaling.locked ? lockNote.name : null;
+    lockNote = null;
+    const own = pressedLock === signaling.locked;
+    pressedLock = null;
+    showLock(signaling, restored ? null : own ? "You" : note);
+  });
+  call.addEventListener("lock", (event) => {
+    const { participant, locked } = /** @type {CustomEvent<{participant: Participant, locked: boolean}>} */ (event).detail;
+    if (locked === signaling.locked) showLock(signaling, participant.name);
+    else lockNote = { name: participant.name, locked }; // before the server's word: wait for it
   });
   signaling.addEventListener("server-error", (event) => {
     const { code, message, about } = /** @type {CustomEvent} */ (event).detail;
@@ -224,10 +245,21 @@ function listen(signaling, call) {
   });
 }
 
+/** What this person last asked of the lock, until the server answers. @type {boolean | null} */
+let pressedLock = null;
+/** A member's sealed word about the lock that came before the server's. @type {{name: string, locked: boolean} | null} */
+let lockNote = null;
+
 function toggleLock() {
   if (!session) return;
-  const { signaling } = session;
-  if (!signaling.lock(!signaling.locked)) tell("The room can be locked or unlocked once the connection to the server is back.");
+  const { signaling, call } = session;
+  const locked = !signaling.locked;
+  if (!signaling.lock(locked)) {
+    tell("The room can be locked or unlocked once the connection to the server is back.");
+    return;
+  }
+  pressedLock = locked;
+  void call.sendLock(locked);
 }
 
 const NOBODY_NEW = ": nobody new can join.";
@@ -235,22 +267,21 @@ const NOBODY_NEW = ": nobody new can join.";
 let lockNoticeTimer;
 
 /**
- * The lock button follows the room; while it is locked a line says so and by whom, and an
- * unlock is news for a few seconds.
- * @param {Signaling} signaling @param {Call} call @param {string | null} by  who just changed it, if news
+ * The lock button follows the room; while it is locked a line says so and, when a member said
+ * so sealed, by whom; an unlock is news for a few seconds.
+ * @param {Signaling} signaling @param {string | null} who  who just changed it ("You", a name), if known
  */
-function showLock(signaling, call, by) {
+function showLock(signaling, who) {
   const locked = signaling.locked;
   controls.lockState(locked);
   clearTimeout(lockNoticeTimer);
-  const who = !by ? "" : by === signaling.id ? "You" : (call.nameOf(by) ?? "Someone");
   if (locked) {
     // A rejoin is no news: a line that already says who locked it stays.
     if (who || !ui.lockNotice.textContent.endsWith(NOBODY_NEW)) {
       ui.lockNotice.textContent = `${who ? `${who} locked the room` : "The room is locked"}${NOBODY_NEW}`;
     }
   } else {
-    ui.lockNotice.textContent = who ? `${who} unlocked the room.` : "";
+    ui.lockNotice.textContent = who ? `${who} unlocked the room.` : ui.lockNotice.textContent ? "The room was unlocked." : "";
     lockNoticeTimer = window.setTimeout(() => (ui.lockNotice.textContent = ""), 6000);
   }
 }

@@ -3,24 +3,27 @@
  * The call: everyone else in the room, each with a PeerLink, kept together across signalling
  * reconnects. No DOM; the page renders what this reports.
  *
- * People are known by a session id they choose per page load and send sealed in `hello`,
- * not by the peer id the server hands out: when the server restarts, peer ids change but the
+ * People are known by the session id their page chose, with whom pairing.js agreed a key; not
+ * by the peer id the server hands out: when the server restarts, peer ids change but the
  * sessions, and the media connections between them, carry on.
+ *
+ * What the server says (someone left) never ends a connection that still carries media: only
+ * the person's own sealed goodbye, or the media connection itself closing or failing, does.
  *
  * Events (CustomEvent):
  *   participant-added | participant-updated | participant-removed  {participant}
  *   levels      {}        speaking levels were refreshed (about 5 times a second)
  *   chat        {participant, text}
+ *   lock        {participant, locked}  a member says, sealed, that they locked or unlocked the room
  *   signaling   {state: "connected" | "reconnecting" | "closed"}
  *   warning     {message}
  */
 
-import { b64url } from "./crypto.js";
 import { PeerLink, videoShare } from "./mesh.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
 /** @typedef {import("./signaling.js").Signaling} Signaling */
-/** @typedef {import("./signaling.js").SealedMessage} SealedMessage */
+/** @typedef {import("./pairing.js").Pairing} Pairing */
 /** @typedef {import("./mesh.js").Quality} Quality */
 
 /**
@@ -33,11 +36,9 @@ import { PeerLink, videoShare } from "./mesh.js";
  * @property {"connecting" | "connected" | "reconnecting" | "failed"} connection
  * @property {number} level   0..1
  * @property {Quality | null} quality
- * @property {string | null} safetyCode
+ * @property {string} safetyCode
  */
 
-/** How long someone whose signalling vanished keeps their tile while media still flows. */
-const DETACHED_GRACE_MS = 20_000;
 const STATS_MS = 2_000;
 const LEVELS_MS = 200;
 
@@ -45,33 +46,40 @@ const REJECTED = /** @type {Record<string, string>} */ ({
   unopenable: "A message that could not be opened was ignored. Someone may be tampering with the connection.",
   replay: "A message that arrived twice was ignored. Someone may be replaying old messages.",
   malformed: "A message that made no sense was ignored.",
+  mismatch: "Someone's key did not match the one they had promised, so it was refused. Someone may be tampering with the connection.",
+  server: "The server sent a message that made no sense; it was ignored.",
+  certificate:
+    "A connection offer named a certificate other than the one its sender announced, so it was refused. Someone may be tampering with the connection.",
 });
 
 export class Call extends EventTarget {
   /**
    * @param {object} options
    * @param {Signaling} options.signaling  already joined
+   * @param {Pairing} options.pairing  this page's session and keys, on that signalling
+   * @param {RTCCertificate} options.certificate  the DTLS certificate the pairing announces
    * @param {LocalMedia} options.media
    * @param {string} options.name
    * @param {number} options.uploadKbps
    * @param {RTCIceServer[]} options.iceServers
    */
-  constructor({ signaling, media, name, uploadKbps, iceServers }) {
+  constructor({ signaling, pairing, certificate, media, name, uploadKbps, iceServers }) {
     super();
     this.signaling = signaling;
+    this.pairing = pairing;
+    this.certificate = certificate;
     this.media = media;
     this.name = name;
     this.uploadKbps = uploadKbps;
     this.iceServers = iceServers;
-    this.session = b64url(crypto.getRandomValues(new Uint8Array(16)));
+    this.session = pairing.session;
     /** @type {Map<string, Participant>} */
     this.participants = new Map();
     /** @type {Map<string, PeerLink>} */
     this.links = new Map();
-    /** @type {Map<string, string>} peer id -> session id */
-    this.sessions = new Map();
-    /** @type {Map<string, ReturnType<typeof setTimeout>>} */
-    this.detached = new Map();
+    /** Sessions whose signalling the server says is gone while their media still flows. */
+    /** @type {Set<string>} */
+    this.detached = new Set();
     /** @type {ReturnType<typeof setInterval>[]} */
     this.timers = [];
     this.abort = new AbortController();
@@ -79,22 +87,24 @@ export class Call extends EventTarget {
     this.sentState = this.ownState();
   }
 
-  /** Greet everyone already in the room; from then on, follow the room. */
+  /** Introduce this page to everyone already in the room; from then on, follow the room. */
   start() {
     const options = { signal: this.abort.signal };
     const s = this.signaling;
-    s.addEventListener("message", (event) => this.onMessage(/** @type {CustomEvent} */ (event).detail), options);
-    s.addEventListener("peer-left", (event) => this.onPeerLeft(/** @type {CustomEvent} */ (event).detail.peer), options);
-    s.addEventListener("joined", (event) => this.onRejoined(/** @type {CustomEvent} */ (event).detail), options);
+    const p = this.pairing;
+    /** @param {(detail: any) => void} handler @returns {(event: Event) => void} */
+    const on = (handler) => (event) => handler(/** @type {CustomEvent} */ (event).detail);
+    p.addEventListener("paired", on((d) => this.onPaired(d)), options);
+    p.addEventListener("resumed", on((d) => void this.hello(d.session, false, d.peer)), options);
+    p.addEventListener("message", on((d) => this.onMessage(d)), options);
+    p.addEventListener("rejected", on((d) => this.warn(d.reason)), options);
+    s.addEventListener("malformed", () => this.warn("server"), options);
+    s.addEventListener("peer-left", on((d) => this.onPeerLeft(d.peer)), options);
+    s.addEventListener("joined", on((d) => this.onRejoined(d)), options);
     s.addEventListener("state", () => this.onSignalingState(), options);
-    s.addEventListener(
-      "rejected",
-      (event) => this.emit("warning", { message: REJECTED[/** @type {CustomEvent} */ (event).detail.reason] }),
-      options,
-    );
-    this.media.addEventListener("tracks", (event) => this.onTracks(/** @type {CustomEvent} */ (event).detail), options);
+    this.media.addEventListener("tracks", on((d) => this.onTracks(d)), options);
     this.media.addEventListener("change", () => this.onMediaChange(), options);
-    for (const peer of s.peers) void this.hello(peer, false);
+    for (const peer of s.peers) void p.introduce(peer);
     this.timers.push(setInterval(() => void this.sampleQuality(), STATS_MS));
     this.timers.push(setInterval(() => this.sampleLevels(), LEVELS_MS));
   }
@@ -104,24 +114,39 @@ export class Call extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** @param {string} reason */
+  warn(reason) {
+    this.emit("warning", { message: REJECTED[reason] ?? REJECTED.malformed });
+  }
+
   ownState() {
     return { audio: this.media.hasMic && !this.media.micMuted, video: this.media.cameraOn };
   }
 
-  /** @param {string} peer @param {boolean} reply */
-  hello(peer, reply) {
-    return this.signaling.send(peer, { kind: "hello", name: this.name, session: this.session, ...this.ownState(), reply });
+  /** @param {string} session @param {boolean} reply @param {string} [peer] */
+  hello(session, reply, peer) {
+    return this.pairing.send(session, { kind: "hello", name: this.name, ...this.ownState(), reply }, peer);
   }
 
-  /** @param {{from: string, message: SealedMessage}} detail */
-  onMessage({ from, message }) {
+  /**
+   * A key was agreed. Someone met before under this session lost theirs (their page gave up on
+   * this one): the old connection goes, and the call starts afresh. The side that introduced
+   * itself greets first; the other side answers and makes the offer.
+   * @param {{session: string, role: "committer" | "responder"}} detail
+   */
+  onPaired({ session, role }) {
+    if (this.participants.has(session)) this.remove(session, false);
+    if (role === "committer") void this.hello(session, false);
+  }
+
+  /** @param {{session: string, message: any}} detail */
+  onMessage({ session, message }) {
     if (message.kind === "hello") {
-      this.onHello(from, message);
+      this.onHello(session, message);
       return;
     }
-    const session = this.sessions.get(from);
-    const participant = session ? this.participants.get(session) : undefined;
-    if (!session || !participant) return; // nothing before hello: we do not know who it is
+    const participant = this.participants.get(session);
+    if (!participant) return; // nothing before hello: we do not know who it is
     switch (message.kind) {
       case "state":
         participant.audio = message.audio;
@@ -138,38 +163,41 @@ export class Call extends EventTarget {
       case "chat":
         this.emit("chat", { participant, text: message.text });
         return;
+      case "lock":
+        this.emit("lock", { participant, locked: message.locked });
+        return;
     }
   }
 
   /**
-   * A newcomer greets with reply=false; whoever was there answers with reply=true and makes
-   * the first offer (PROTOCOL.md, "Starting a call"). A known session is someone whose
-   * signalling reconnected: the media connection stays, only the peer id changes.
-   * @param {string} from
-   * @param {{name: string, session: string, audio: boolean, video: boolean, reply: boolean}} hello
+   * The first hello (reply false) comes from whoever introduced themselves; the other side
+   * answers (reply true) and makes the first offer (PROTOCOL.md, "Starting a call"). A known
+   * session is someone whose signalling reconnected: the media connection stays.
+   * @param {string} session
+   * @param {{name: string, audio: boolean, video: boolean, reply: boolean}} hello
    */
-  onHello(from, hello) {
-    if (hello.session === this.session) return;
-    this.sessions.set(from, hello.session);
-    clearTimeout(this.detached.get(hello.session));
-    this.detached.delete(hello.session);
-    let participant = this.participants.get(hello.session);
-    if (!hello.reply) void this.hello(from, true);
+  onHello(session, hello) {
+    const pair = this.pairing.pairs.get(session);
+    if (!pair) return;
+    this.detached.delete(session);
+    if (!hello.reply) void this.hello(session, true);
+    let participant = this.participants.get(session);
     if (participant) {
       Object.assign(participant, { name: hello.name, audio: hello.audio, video: hello.video });
-      this.links.get(hello.session)?.rebind(from);
+      this.links.get(session)?.resume();
       this.updated(participant);
       return;
     }
     const link = new PeerLink({
-      peer: from,
-      polite: this.session > hello.session,
+      polite: this.session > session,
       iceServers: this.iceServers,
+      certificate: this.certificate,
+      remoteFingerprints: pair.fingerprints,
       media: this.media,
-      send: (peer, message) => this.signaling.send(peer, message),
+      send: (message) => this.pairing.send(session, message),
     });
     participant = {
-      id: hello.session,
+      id: session,
       name: hello.name,
       stream: link.remote,
       audio: hello.audio,
@@ -177,11 +205,11 @@ export class Call extends EventTarget {
       connection: "connecting",
       level: 0,
       quality: null,
-      safetyCode: null,
+      safetyCode: pair.safetyCode,
     };
-    this.participants.set(hello.session, participant);
-    this.links.set(hello.session, link);
-    this.follow(hello.session, link, participant);
+    this.participants.set(session, participant);
+    this.links.set(session, link);
+    this.follow(session, link, participant);
     if (!hello.reply) link.offer();
     this.rebudget();
     this.emit("participant-added", { participant });
@@ -191,6 +219,7 @@ export class Call extends EventTarget {
   follow(session, link, participant) {
     link.addEventListener("media", () => this.updated(participant));
     link.addEventListener("ended", () => this.remove(session));
+    link.addEventListener("refused", () => this.warn("certificate"));
     link.addEventListener("state", () => {
       const state = link.pc.connectionState;
       participant.connection =
@@ -203,7 +232,6 @@ export class Call extends EventTarget {
               : participant.connection === "connected"
                 ? "reconnecting"
                 : "connecting";
-      participant.safetyCode = link.safetyCode;
       if (state === "failed" && this.detached.has(session)) this.remove(session);
       this.updated(participant);
     });
@@ -218,33 +246,32 @@ export class Call extends EventTarget {
     this.emit("participant-updated", { participant });
   }
 
-  /** @param {string} peer */
+  /**
+   * The server says someone's signalling went away. That is only the server's word: while the
+   * media connection to them still works, they stay (their socket may merely have dropped),
+   * until they say goodbye themselves or the media connection closes or fails.
+   * @param {string} peer
+   */
   onPeerLeft(peer) {
-    const session = this.sessions.get(peer);
-    this.sessions.delete(peer);
+    const session = this.pairing.sessionOf(peer);
     const link = session ? this.links.get(session) : undefined;
-    if (!session || !link || link.peer !== peer) return;
-    if (link.pc.connectionState !== "connected") {
+    if (!session) return;
+    if (!link || link.pc.connectionState !== "connected") {
       this.remove(session);
       return;
     }
-    // Their signalling went away but the media still flows: maybe only their socket dropped.
-    this.detached.set(
-      session,
-      setTimeout(() => this.remove(session), DETACHED_GRACE_MS),
-    );
+    this.detached.add(session);
   }
 
   /**
-   * Back in the room after a reconnect, with a new peer id: greet everyone as a newcomer.
-   * Everyone's old peer ids are void; each hello that comes back rebinds its session.
+   * Back in the room after a reconnect, with a new peer id: introduce this page to everyone
+   * listed; those who still share a key with it answer under that key.
    * @param {{peers: string[], iceServers: RTCIceServer[], uploadKbps: number}} detail
    */
   onRejoined({ peers, iceServers, uploadKbps }) {
     this.iceServers = iceServers;
     this.uploadKbps = uploadKbps;
-    this.sessions.clear();
-    for (const peer of peers) void this.hello(peer, false);
+    for (const peer of peers) void this.pairing.introduce(peer);
   }
 
   onSignalingState() {
@@ -263,19 +290,21 @@ export class Call extends EventTarget {
     const state = this.ownState();
     if (state.audio === this.sentState.audio && state.video === this.sentState.video) return;
     this.sentState = state;
-    void this.signaling.broadcast({ kind: "state", ...state });
+    void this.pairing.broadcast({ kind: "state", ...state });
   }
 
-  /** @param {string} session */
-  remove(session) {
+  /**
+   * @param {string} session
+   * @param {boolean} [forgetKey]  false when a fresh key with them has just been agreed
+   */
+  remove(session, forgetKey = true) {
     const participant = this.participants.get(session);
+    if (forgetKey) this.pairing.forget(session);
     if (!participant) return;
-    clearTimeout(this.detached.get(session));
     this.detached.delete(session);
     this.links.get(session)?.close();
     this.links.delete(session);
     this.participants.delete(session);
-    for (const [peer, known] of this.sessions) if (known === session) this.sessions.delete(peer);
     this.rebudget();
     this.emit("participant-removed", { participant });
   }
@@ -305,11 +334,6 @@ export class Call extends EventTarget {
     this.emit("levels", {});
   }
 
-  /** The display name of whoever has this peer id now, if they have said hello. @param {string} peer */
-  nameOf(peer) {
-    return this.participants.get(this.sessions.get(peer) ?? "")?.name ?? null;
-  }
-
   /** This person's own speaking level, 0..1. */
   selfLevel() {
     return this.media.level();
@@ -317,12 +341,17 @@ export class Call extends EventTarget {
 
   /** @param {string} text */
   sendChat(text) {
-    return this.signaling.broadcast({ kind: "chat", text });
+    return this.pairing.broadcast({ kind: "chat", text });
+  }
+
+  /** Tell everyone, sealed, that this person locked or unlocked the room. @param {boolean} locked */
+  sendLock(locked) {
+    return this.pairing.broadcast({ kind: "lock", locked });
   }
 
   /** Say goodbye to everyone, close every connection, leave the room. */
   async leave() {
-    await this.signaling.broadcast({ kind: "bye" });
+    await this.pairing.broadcast({ kind: "bye" });
     this.stop();
     this.signaling.leave();
   }
@@ -330,6 +359,7 @@ export class Call extends EventTarget {
   /** Stop without a goodbye (the page is going away). */
   stop() {
     this.abort.abort();
+    this.pairing.stop();
     for (const timer of this.timers) clearInterval(timer);
     for (const session of [...this.participants.keys()]) this.remove(session);
   }

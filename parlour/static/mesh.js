@@ -5,11 +5,14 @@
  * side yields. No DOM.
  *
  * Events: media (the remote stream gained or lost a track), state (connection changed),
- * ended (the other side closed its connection for good).
+ * ended (the other side closed its connection for good), refused (a session description named
+ * a certificate other than the one announced when the pair's key was agreed).
  */
 
+import { sdpFingerprints } from "./crypto.js";
+
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
-/** @typedef {import("./signaling.js").SealedMessage} SealedMessage */
+/** @typedef {{kind: string, [field: string]: any}} SealedMessage */
 
 /**
  * @typedef {object} Quality
@@ -24,7 +27,6 @@
 
 const DISCONNECTED_GRACE_MS = 3_000;
 const AUDIO_KBPS = 40;
-const SAFETY_LABEL = "parlour/v1 safety code";
 
 /**
  * The video send settings for a share of the upload budget: resolution and frame rate step
@@ -54,48 +56,39 @@ export function scaleLevel(amplitude) {
   return Math.min(1, amplitude * 3);
 }
 
-/** @param {string | undefined} sdp */
-function fingerprintOf(sdp) {
-  const found = /^a=fingerprint:(\S+) (\S+)/im.exec(sdp ?? "");
-  return found ? `${found[1].toLowerCase()} ${found[2].toUpperCase()}` : null;
-}
-
 /**
- * Both ends compute the same six digits from the two DTLS certificate fingerprints, sorted.
- * If a machine in the middle had its own certificate on either leg, the codes would differ.
- * @param {string} local @param {string} remote
+ * The page's DTLS certificate, made once and used for every connection, so that its
+ * fingerprints can be announced (and committed to) before any connection exists.
+ * @returns {Promise<{certificate: RTCCertificate, fingerprints: string[]}>}
  */
-export async function safetyCode(local, remote) {
-  const text = [SAFETY_LABEL, ...[local, remote].sort()].join("\n");
-  const digest = new DataView(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  const number = digest.getUint32(0) % 1_000_000;
-  const digits = String(number).padStart(6, "0");
-  return `${digits.slice(0, 3)} ${digits.slice(3)}`;
+export async function pageCertificate() {
+  const certificate = await RTCPeerConnection.generateCertificate(/** @type {any} */ ({ name: "ECDSA", namedCurve: "P-256" }));
+  const fingerprints = certificate.getFingerprints().map((f) => `${(f.algorithm ?? "").toLowerCase()} ${(f.value ?? "").toUpperCase()}`);
+  return { certificate, fingerprints };
 }
 
 export class PeerLink extends EventTarget {
   /**
    * @param {object} options
-   * @param {string} options.peer   the other side's current peer id (changes on reconnect)
    * @param {boolean} options.polite  yields when both sides offer at once
    * @param {RTCIceServer[]} options.iceServers
+   * @param {RTCCertificate} options.certificate  this page's, announced when the key was agreed
+   * @param {string[]} options.remoteFingerprints  what the other side announced: all it may use
    * @param {LocalMedia} options.media
-   * @param {(peer: string, message: SealedMessage) => Promise<boolean>} options.send
+   * @param {(message: SealedMessage) => Promise<boolean>} options.send  sealed, to the other side
    */
-  constructor({ peer, polite, iceServers, media, send }) {
+  constructor({ polite, iceServers, certificate, remoteFingerprints, media, send }) {
     super();
-    this.peer = peer;
     this.polite = polite;
     this.media = media;
     this.transmit = send;
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.remoteFingerprints = new Set(remoteFingerprints);
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", certificates: [certificate] });
     this.remote = new MediaStream();
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** Incoming negotiation messages, handled strictly one after another. */
     this.queue = Promise.resolve();
-    /** @type {string | null} */
-    this.safetyCode = null;
     this.budgetKbps = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.restartTimer = undefined;
@@ -152,7 +145,7 @@ export class PeerLink extends EventTarget {
 
   /** @param {SealedMessage} message */
   send(message) {
-    return this.closed ? Promise.resolve(false) : this.transmit(this.peer, message);
+    return this.closed ? Promise.resolve(false) : this.transmit(message);
   }
 
   async sendDescription() {
@@ -195,6 +188,12 @@ export class PeerLink extends EventTarget {
     if (this.closed) return;
     if (message.kind === "sdp") {
       const { description } = message;
+      // The safety code covers the certificates announced with the key; media may use no other.
+      const named = sdpFingerprints(description.sdp);
+      if (!named.length || !named.every((print) => this.remoteFingerprints.has(print))) {
+        this.emit("refused");
+        return;
+      }
       const collision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
       this.ignoreOffer = !this.polite && collision;
       if (this.ignoreOffer) return;
@@ -204,22 +203,12 @@ export class PeerLink extends EventTarget {
         await pc.setLocalDescription();
         await this.sendDescription();
       }
-      await this.computeSafetyCode();
     } else if (message.kind === "ice") {
       try {
         await pc.addIceCandidate(message.candidate ?? undefined);
       } catch (error) {
         if (!this.ignoreOffer) this.warn("a network candidate was refused", error);
       }
-    }
-  }
-
-  async computeSafetyCode() {
-    const local = fingerprintOf(this.pc.localDescription?.sdp);
-    const remote = fingerprintOf(this.pc.remoteDescription?.sdp);
-    if (local && remote && !this.safetyCode) {
-      this.safetyCode = await safetyCode(local, remote);
-      this.emit("state");
     }
   }
 
@@ -250,12 +239,10 @@ export class PeerLink extends EventTarget {
   }
 
   /**
-   * After a signalling reconnect the other side has a new peer id. An offer that went out while
-   * signalling was down is sent again; a path that broke meanwhile is looked for anew.
-   * @param {string} peer
+   * After a signalling reconnect: an offer that went out while signalling was down is sent
+   * again; a path that broke meanwhile is looked for anew.
    */
-  rebind(peer) {
-    this.peer = peer;
+  resume() {
     if (this.pc.signalingState === "have-local-offer") void this.sendDescription();
     if (this.pc.connectionState === "failed" || this.pc.connectionState === "disconnected") this.pc.restartIce();
   }

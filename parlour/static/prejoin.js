@@ -49,20 +49,34 @@ export function unsupported() {
 
 /** @param {string} code @param {string} serverMessage */
 export function joinError(code, serverMessage = "") {
+  if (code === "weak-welcome") {
+    return `${serverMessage} This page did not use your passphrase with it. Tell whoever runs this server.`;
+  }
   const text = JOIN_ERRORS[code] ?? `The server refused to let you in (${code}).`;
   const minutes = /in (\d+) minute/.exec(serverMessage)?.[1];
   if (code === "locked-out") return `${text} ${minutes ? `Wait ${minutes} minutes` : "Wait a while"}, then try again.`;
   return text;
 }
 
-/** The passphrase a link carries after "#", or "". */
+/** @type {string | null} */
+let fromLink = null;
+
+/**
+ * The passphrase a link carries after "#" (percent-encoded UTF-8), or "". It is read once and
+ * then cleared from the address bar and the tab's history, so that it is not left where the
+ * next person at this browser finds it; the page keeps it in memory only.
+ */
 export function linkPassphrase() {
-  const hash = location.hash.slice(1);
-  try {
-    return decodeURIComponent(hash);
-  } catch {
-    return hash;
+  if (fromLink === null) {
+    const hash = location.hash.slice(1);
+    try {
+      fromLink = decodeURIComponent(hash);
+    } catch {
+      fromLink = hash;
+    }
+    if (hash) history.replaceState(history.state, "", location.pathname + location.search);
   }
+  return fromLink;
 }
 
 /** @param {string} id */

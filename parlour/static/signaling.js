@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The client half of PROTOCOL.md: one WebSocket, one room, sealed envelopes in and out.
- * It never touches the page; the UI and the call listen to its events.
+ * The client half of PROTOCOL.md's transport: one WebSocket, one room, the server's messages
+ * checked against schema.js before anything uses them. It never touches the page, and it does
+ * not seal or open envelopes: pairing.js does, with the room key this module keeps.
  *
  * Once in a room it stays there: a dropped socket (the server restarting, a network change)
  * reconnects with backoff and joins again with the same keys, without a new key stretch.
@@ -9,17 +10,21 @@
  * Events (CustomEvent, payload in `detail`):
  *   state        {state}              every change of `state`
  *   joined       {id, peers, iceServers, uploadKbps, locked}  every successful join, rejoins included
- *   room-state   {locked, by, restored}  the room was locked or unlocked (by: a peer id or null;
- *                restored: this page put back a lock the server had lost, see "Locking a room")
+ *   room-state   {locked, restored}   the server says the room was locked or unlocked (restored:
+ *                this page put back a lock the server had lost, see "Locking a room")
  *   peer-joined  {peer}
  *   peer-left    {peer}
- *   message      {from, message}      an envelope that opened, with a known sealed kind
- *   rejected     {from, reason}       an envelope dropped: "unopenable" | "replay" | "malformed"
+ *   envelope     {from, seq, iv, ct}  a sealed envelope, in the order it arrived
  *   server-error {code, message, about}  an error not answering a pending connect or join
+ *   malformed    {type}               the server sent something that is not as PROTOCOL.md says
  *   closed       {code, reason}       the end: no more reconnecting
  */
 
-import { b64url, deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
+import { b64url, deriveRoomKeys, unb64url, weakParameters } from "./crypto.js";
+import { classify, SERVER } from "./schema.js";
+
+/** The protocol this page speaks; a welcome with another version is refused. */
+export const PROTOCOL_VERSION = 2;
 
 /** @typedef {"idle" | "connecting" | "ready" | "joining" | "joined" | "reconnecting" | "closed"} State */
 
@@ -41,15 +46,6 @@ import { b64url, deriveRoomKeys, open, seal, unb64url } from "./crypto.js";
  * @property {boolean} locked
  */
 
-/**
- * @typedef {{kind: "hello", name: string, session: string, audio: boolean, video: boolean, reply: boolean}
- *   | {kind: "state", audio: boolean, video: boolean}
- *   | {kind: "sdp", description: {type: "offer" | "answer", sdp: string}}
- *   | {kind: "ice", candidate: RTCIceCandidateInit | null}
- *   | {kind: "bye"}
- *   | {kind: "chat", text: string}} SealedMessage
- */
-
 /** Which states may follow which; anything else is a bug and throws, naming the step. */
 const TRANSITIONS = /** @type {const} */ ({
   idle: ["connecting", "closed"],
@@ -61,17 +57,13 @@ const TRANSITIONS = /** @type {const} */ ({
   closed: [],
 });
 
-export const MAX_NAME = 64;
-export const MAX_CHAT = 2000;
-const MAX_SDP = 48_000;
-const MAX_CANDIDATE = 1_000;
-
 const KEEPALIVE_MS = 15_000;
 const PONG_WAIT_MS = 10_000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
-const TICKET = /^[A-Za-z0-9_-]{22}$/;
+// Tickets are the server's to make; the page only checks that one looks like one before keeping it.
+const TICKET = /^[A-Za-z0-9_-]{16,128}$/;
 
 /**
  * Refusals that pass on their own, so a page on its way back into a room keeps trying: the
@@ -90,69 +82,6 @@ async function ticketSlot(locator) {
   return `parlour.ticket.${b64url(digest)}`;
 }
 
-/** Storage may be refused (or absent, outside a page): then the ticket lives in memory only. @param {string} slot */
-function loadTicket(slot) {
-  try {
-    const ticket = sessionStorage.getItem(slot);
-    return ticket && TICKET.test(ticket) ? ticket : null;
-  } catch {
-    return null;
-  }
-}
-
-/** @param {string} slot @param {string | null} ticket */
-function saveTicket(slot, ticket) {
-  try {
-    if (ticket) sessionStorage.setItem(slot, ticket);
-    else sessionStorage.removeItem(slot);
-  } catch {
-    // kept in memory only: a reload will not come back into a locked room
-  }
-}
-
-/** @param {unknown} value @param {number} max */
-function isText(value, max) {
-  return typeof value === "string" && value.length >= 1 && value.length <= max;
-}
-
-/** @param {any} m @param {string[]} fields */
-function hasExactly(m, fields) {
-  const keys = Object.keys(m);
-  return keys.length === fields.length + 1 && fields.every((field) => keys.includes(field));
-}
-
-/** @param {any} c */
-function isCandidate(c) {
-  if (c === null) return true;
-  return (
-    typeof c === "object" &&
-    isText(c.candidate ?? "x", MAX_CANDIDATE) &&
-    (c.sdpMid === undefined || c.sdpMid === null || typeof c.sdpMid === "string") &&
-    (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || Number.isInteger(c.sdpMLineIndex))
-  );
-}
-
-/** Sealed kinds this client understands, with their checks (PROTOCOL.md "Sealed messages"). */
-export const SEALED_KINDS = /** @type {const} */ ({
-  hello: (/** @type {any} */ m) =>
-    hasExactly(m, ["name", "session", "audio", "video", "reply"]) &&
-    isText(m.name, MAX_NAME) &&
-    typeof m.session === "string" &&
-    /^[A-Za-z0-9_-]{22}$/.test(m.session) &&
-    typeof m.audio === "boolean" &&
-    typeof m.video === "boolean" &&
-    typeof m.reply === "boolean",
-  state: (/** @type {any} */ m) =>
-    hasExactly(m, ["audio", "video"]) && typeof m.audio === "boolean" && typeof m.video === "boolean",
-  sdp: (/** @type {any} */ m) =>
-    hasExactly(m, ["description"]) &&
-    (m.description?.type === "offer" || m.description?.type === "answer") &&
-    isText(m.description?.sdp, MAX_SDP),
-  ice: (/** @type {any} */ m) => hasExactly(m, ["candidate"]) && isCandidate(m.candidate),
-  bye: (/** @type {any} */ m) => hasExactly(m, []),
-  chat: (/** @type {any} */ m) => hasExactly(m, ["text"]) && isText(m.text, MAX_CHAT),
-});
-
 export class SignalingError extends Error {
   /** @param {string} code @param {string} message */
   constructor(code, message) {
@@ -162,11 +91,44 @@ export class SignalingError extends Error {
   }
 }
 
+/**
+ * Why a welcome cannot be used, or null when it can: the page speaks one protocol version and
+ * never stretches a passphrase with parameters weaker than the protocol's own.
+ * @param {Welcome} welcome
+ */
+export function refuseWelcome(welcome) {
+  if (welcome.protocol !== PROTOCOL_VERSION) {
+    return `This server speaks protocol ${welcome.protocol} and this page speaks ${PROTOCOL_VERSION}. Reload the page.`;
+  }
+  return weakParameters(welcome.salt, welcome.iterations);
+}
+
+/**
+ * @typedef {object} Environment  what the browser provides, replaceable in tests
+ * @property {typeof WebSocket} WebSocket
+ * @property {Pick<Storage, "getItem" | "setItem" | "removeItem"> | null} storage  where a tab keeps tickets
+ */
+
+/** @returns {Environment} */
+function browserEnvironment() {
+  let storage = null;
+  try {
+    storage = globalThis.sessionStorage ?? null;
+  } catch {
+    storage = null; // refused (a sandboxed frame, privacy settings): tickets live in memory only
+  }
+  return { WebSocket: globalThis.WebSocket, storage };
+}
+
 export class Signaling extends EventTarget {
-  /** @param {string} url  ws: or wss: address of the server's socket */
-  constructor(url) {
+  /**
+   * @param {string} url  ws: or wss: address of the server's socket
+   * @param {Environment} [environment]
+   */
+  constructor(url, environment = browserEnvironment()) {
     super();
     this.url = url;
+    this.env = environment;
     /** @type {State} */
     this.state = "idle";
     /** @type {Welcome | null} */
@@ -180,14 +142,6 @@ export class Signaling extends EventTarget {
     /** The room this page is in, kept across reconnects; null when not in one. */
     /** @type {{locator: string, key: CryptoKey} | null} */
     this.room = null;
-    this.seq = 0;
-    /** Highest seq opened from each sender: anything not above it is a replay. */
-    /** @type {Map<string, number>} */
-    this.lastSeq = new Map();
-    /** Opening is asynchronous; a chain keeps envelopes in the order they arrived. */
-    this.inbox = Promise.resolve();
-    /** Sealing too: seq must reach the wire in the order it was assigned. */
-    this.outbox = Promise.resolve();
     /** The key stretch for the passphrase about to be used, started as early as it is known. */
     /** @type {{passphrase: string, keys: Promise<import("./crypto.js").RoomKeys>} | null} */
     this.stretched = null;
@@ -200,8 +154,6 @@ export class Signaling extends EventTarget {
     this.lastHeard = 0;
     /** The room's lock as the server last told it (PROTOCOL.md "Locking a room"). */
     this.locked = false;
-    /** @type {string | null} who locked or unlocked it last */
-    this.lockedBy = null;
     /** The lock's ticket, for the room being entered or in; with where the tab keeps it. */
     /** @type {string | null} */
     this.ticket = null;
@@ -227,20 +179,19 @@ export class Signaling extends EventTarget {
 
   /**
    * Open the socket; resolves with the server's welcome. Rejects with a SignalingError:
-   * "closed" when the socket closes first, or the server's code when it refuses the socket
-   * (too-many-connections).
+   * "closed" when the socket closes first, "weak-welcome" when the welcome asks for less than
+   * the protocol allows, or the server's code when it refuses the socket (too-many-connections).
    * @returns {Promise<Welcome>}
    */
   connect() {
     this.setState("connecting");
-    const socket = new WebSocket(this.url);
+    const socket = new this.env.WebSocket(this.url);
     this.socket = socket;
     const welcomed = this.expect("welcome");
     socket.addEventListener("message", (event) => {
       if (socket !== this.socket) return;
       this.lastHeard = Date.now();
-      const frame = String(event.data);
-      this.inbox = this.inbox.then(() => this.receive(frame));
+      this.receive(String(event.data));
     });
     socket.addEventListener("close", (event) => {
       if (socket === this.socket) this.dropped(event.code, event.reason);
@@ -272,6 +223,7 @@ export class Signaling extends EventTarget {
 
   /**
    * The room keys for `passphrase` with this server's salt, stretched once however often asked.
+   * Only a welcome that passed refuseWelcome() gets here.
    * @param {string} passphrase
    */
   stretch(passphrase) {
@@ -289,7 +241,7 @@ export class Signaling extends EventTarget {
     if (this.ticketSlot?.locator !== locator) {
       const slot = await ticketSlot(locator);
       this.ticketSlot = { locator, slot };
-      this.ticket = loadTicket(slot);
+      this.ticket = this.loadTicket(slot);
     }
     this.setState("joining");
     const joined = this.expect("joined");
@@ -301,9 +253,7 @@ export class Signaling extends EventTarget {
       this.room = { locator, key };
       this.id = reply.id;
       this.peers = new Set(reply.peers);
-      this.lastSeq.clear();
-      this.locked = reply.locked === true;
-      this.lockedBy = null;
+      this.locked = reply.locked;
       if (ticket && !this.locked) {
         // Nobody else here: the server lost the room (a restart), so put the lock back for
         // the others still on their way. Someone here: they unlocked it while this page was away.
@@ -336,36 +286,37 @@ export class Signaling extends EventTarget {
     return this.transmit({ type: locked ? "lock" : "unlock" });
   }
 
+  /** A tab's storage may be refused: then the ticket lives in memory only. @param {string} slot */
+  loadTicket(slot) {
+    try {
+      const ticket = this.env.storage?.getItem(slot);
+      return ticket && TICKET.test(ticket) ? ticket : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** @param {string | null} ticket */
   setTicket(ticket) {
     this.ticket = ticket;
-    if (this.ticketSlot) saveTicket(this.ticketSlot.slot, ticket);
+    const slot = this.ticketSlot?.slot;
+    if (!slot) return;
+    try {
+      if (ticket) this.env.storage?.setItem(slot, ticket);
+      else this.env.storage?.removeItem(slot);
+    } catch {
+      // kept in memory only: a reload will not come back into a locked room
+    }
   }
 
   /**
-   * Seal `message` for one peer and send it. Resolves false when not in a room (for example
+   * Send one sealed envelope to a member of the room. False when not in a room (for example
    * while reconnecting): what matters is resent once the room is back.
-   * @param {string} to
-   * @param {SealedMessage} message
-   * @returns {Promise<boolean>}
+   * @param {string} to @param {number} seq @param {{iv: string, ct: string}} sealed
    */
-  send(to, message) {
-    const room = this.room;
-    const from = this.id;
-    if (this.state !== "joined" || !room || !from) return Promise.resolve(false);
-    const seq = ++this.seq;
-    const sent = this.outbox.then(async () => {
-      const sealed = await seal(room.key, from, to, seq, message);
-      if (this.id !== from) return false; // the socket was replaced meanwhile
-      return this.transmit({ type: "signal", to, seq, ...sealed });
-    });
-    this.outbox = sent.then(() => undefined);
-    return sent;
-  }
-
-  /** @param {SealedMessage} message */
-  broadcast(message) {
-    return Promise.all([...this.peers].map((peer) => this.send(peer, message)));
+  transmitSignal(to, seq, sealed) {
+    if (this.state !== "joined") return false;
+    return this.transmit({ type: "signal", to, seq, iv: sealed.iv, ct: sealed.ct });
   }
 
   leave() {
@@ -393,13 +344,12 @@ export class Signaling extends EventTarget {
     // Memory only: a page that closes keeps the ticket in the tab, for the reload.
     this.ticket = this.ticketSlot = null;
     this.locked = this.restoring = false;
-    this.lockedBy = null;
   }
 
   /** @param {object} message */
   transmit(message) {
     const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    if (!socket || socket.readyState !== this.env.WebSocket.OPEN) return false;
     socket.send(JSON.stringify(message));
     return true;
   }
@@ -448,8 +398,8 @@ export class Signaling extends EventTarget {
       this.attempt = 0;
     } catch (error) {
       if (error instanceof SignalingError && !TRANSIENT.has(error.code)) {
-        // Back on the server but refused (the room was removed, or this address is locked
-        // out): retrying would not help. The page hears why.
+        // Back on the server but refused (the room was removed, this address is locked out,
+        // or the server now asks for weaker keys): retrying would not help. The page hears why.
         this.room = null;
         this.emit("server-error", { code: error.code, message: error.message, about: "join" });
         this.close();
@@ -482,47 +432,67 @@ export class Signaling extends EventTarget {
     }, KEEPALIVE_MS);
   }
 
-  /** @param {string} frame */
-  async receive(frame) {
+  /**
+   * One frame from the server. Nothing in it is used before schema.js has checked every field:
+   * a server that sends a list where a peer id belongs is told off, not obeyed.
+   * @param {string} frame
+   */
+  receive(frame) {
     /** @type {any} */
     let message;
     try {
       message = JSON.parse(frame);
     } catch {
-      return; // the server speaks JSON; anything else is noise on the line
+      message = null;
+    }
+    const verdict = classify(SERVER, "type", message);
+    if (verdict === "unknown") return; // a newer server's message: nothing to do with it
+    if (verdict === "malformed") {
+      this.emit("malformed", { type: typeof message?.type === "string" ? message.type.slice(0, 32) : null });
+      return;
     }
     const pending = this.pending;
-    switch (message?.type) {
-      case "welcome":
+    switch (message.type) {
+      case "welcome": {
+        if (this.state !== "connecting") return; // one welcome per socket, at its start
+        const refusal = refuseWelcome(message);
+        if (refusal) {
+          // Before any passphrase is stretched: nothing derived from it ever meets these values.
+          this.fail("weak-welcome", refusal);
+          this.close();
+          return;
+        }
         this.welcome = message;
         this.setState("ready");
         this.keepalive();
         this.settle("welcome", message);
         return;
+      }
       case "joined":
         this.settle("joined", message);
         return;
       case "peer-joined":
+        if (this.state !== "joined" || message.peer === this.id) return;
         this.peers.add(message.peer);
         this.emit("peer-joined", { peer: message.peer });
         return;
       case "peer-left":
-        this.peers.delete(message.peer);
-        this.lastSeq.delete(message.peer);
+        if (!this.peers.delete(message.peer)) return;
         this.emit("peer-left", { peer: message.peer });
         return;
       case "room-state": {
+        if (this.state !== "joined") return;
         const restored = this.restoring;
         this.restoring = false;
-        this.locked = message.locked === true;
-        this.lockedBy = typeof message.by === "string" ? message.by : null;
-        const ticket = message.ticket;
-        this.setTicket(this.locked && typeof ticket === "string" && TICKET.test(ticket) ? ticket : null);
-        this.emit("room-state", { locked: this.locked, by: this.lockedBy, restored });
+        this.locked = message.locked;
+        this.setTicket(this.locked ? message.ticket : null);
+        // `by` is the server's claim alone: who locked a room is told by that member, sealed.
+        this.emit("room-state", { locked: this.locked, restored });
         return;
       }
       case "signal":
-        await this.unseal(message);
+        if (this.state !== "joined") return;
+        this.emit("envelope", { from: message.from, seq: message.seq, iv: message.iv, ct: message.ct });
         return;
       case "error":
         // Before the welcome, an error refuses the socket itself (too-many-connections).
@@ -533,7 +503,7 @@ export class Signaling extends EventTarget {
         }
         return;
       default:
-        return; // left, pong and future types need nothing more than the keepalive saw
+        return; // left and pong need nothing more than the keepalive saw
     }
   }
 
@@ -543,37 +513,5 @@ export class Signaling extends EventTarget {
     const { resolve } = this.pending;
     this.pending = null;
     resolve(value);
-  }
-
-  /** @param {{from: string, seq: number, iv: string, ct: string}} envelope */
-  async unseal(envelope) {
-    const { from, seq } = envelope;
-    const room = this.room;
-    const self = this.id;
-    if (!room || !self) return;
-    if (seq <= (this.lastSeq.get(from) ?? 0)) {
-      this.emit("rejected", { from, reason: "replay" });
-      return;
-    }
-    /** @type {any} */
-    let message;
-    try {
-      message = await open(room.key, from, self, seq, envelope);
-    } catch {
-      this.emit("rejected", { from, reason: "unopenable" });
-      return;
-    }
-    this.lastSeq.set(from, seq);
-    const kind = message?.kind;
-    if (typeof message !== "object" || message === null || typeof kind !== "string") {
-      this.emit("rejected", { from, reason: "malformed" });
-      return;
-    }
-    if (!Object.hasOwn(SEALED_KINDS, kind)) return; // from a newer client: ignored, as PROTOCOL.md asks
-    if (!SEALED_KINDS[/** @type {keyof typeof SEALED_KINDS} */ (kind)](message)) {
-      this.emit("rejected", { from, reason: "malformed" });
-      return;
-    }
-    this.emit("message", { from, message });
   }
 }

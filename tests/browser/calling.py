@@ -7,7 +7,6 @@ Everything that takes time is awaited by polling for the condition, never by sle
 
 from __future__ import annotations
 
-import hashlib
 import re
 import socket
 import time
@@ -339,20 +338,10 @@ def expected_scale(kbps: float) -> float:
 
 # --- Safety code -----------------------------------------------------------------------------
 
-FINGERPRINT = re.compile(r"^a=fingerprint:(\S+) (\S+)", re.M | re.I)
 
-
-def safety_code(local_sdp: str, remote_sdp: str) -> str:
-    """PROTOCOL.md, "Safety code", from the two session descriptions."""
-    prints = []
-    for sdp in (local_sdp, remote_sdp):
-        found = FINGERPRINT.search(sdp)
-        assert found, "a session description without a=fingerprint"
-        prints.append(f"{found.group(1).lower()} {found.group(2).upper()}")
-    text = "\n".join(["parlour/v1 safety code", *sorted(prints)])
-    number = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 1_000_000
-    digits = f"{number:06d}"
-    return f"{digits[:3]} {digits[3:]}"
+def identities(page: Page) -> set[str]:
+    """The identity texts a page hashed (conftest's instrumentation): its own and the others'."""
+    return set(page.evaluate("window.__identities"))
 
 
 DESCRIPTIONS = """() => window.__pcs

@@ -24,9 +24,21 @@ TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 # Test-side instrumentation, not an app hook: every RTCPeerConnection the page makes is kept in
-# window.__pcs, so a test can read getStats() and the senders like chrome://webrtc-internals.
+# window.__pcs, so a test can read getStats() and the senders like chrome://webrtc-internals;
+# and every identity text the page hashes (PROTOCOL.md "Pairwise keys") in window.__identities,
+# so a test can compute the safety code on its own.
 WATCH_PEER_CONNECTIONS = """
 (() => {
+  const identities = [];
+  Object.defineProperty(window, "__identities", { value: identities });
+  const digest = SubtleCrypto.prototype.digest;
+  SubtleCrypto.prototype.digest = function (algorithm, data) {
+    try {
+      const text = new TextDecoder().decode(data);
+      if (text.startsWith("parlour/v2 identity\\n")) identities.push(text);
+    } catch {}
+    return digest.call(this, algorithm, data);
+  };
   const Native = window.RTCPeerConnection;
   if (!Native) return;
   const made = [];

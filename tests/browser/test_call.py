@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from parlour import envelopes
 from tests.browser.calling import (
     AUDIO_KBPS,
     DESCRIPTIONS,
@@ -20,11 +21,11 @@ from tests.browser.calling import (
     eventually,
     expected_scale,
     expected_video_kbps,
+    identities,
     join,
     link_url,
     meet,
     press,
-    safety_code,
     say,
     senders,
     shown_safety_code,
@@ -89,13 +90,20 @@ def test_two_people_send_video_within_the_whole_upload_budget(
 
 
 def test_both_ends_show_the_same_safety_code(duo: tuple[Person, Person]) -> None:
-    """Connection details show each end the same code, PROTOCOL.md's digest of both fingerprints."""
+    """Each end shows the same code, PROTOCOL.md's digest of both identities, whose fingerprints
+    are the ones the media uses."""
     ada, grace = duo
     wait_decoding(ada.page, 1, "Ada")
     at_ada = shown_safety_code(ada.page, "Grace")
     at_grace = shown_safety_code(grace.page, "Ada")
+    both = identities(ada.page)
+    assert both == identities(grace.page)
+    assert len(both) == 2, both
     [(local, remote)] = ada.page.evaluate(DESCRIPTIONS)
-    assert at_ada == at_grace == safety_code(local, remote)
+    by_print = {tuple(text.splitlines()[3:]): text for text in both}
+    mine = by_print[tuple(envelopes.sdp_fingerprints(local))]
+    theirs = by_print[tuple(envelopes.sdp_fingerprints(remote))]
+    assert at_ada == at_grace == envelopes.safety_code(mine, theirs)
     for person, other in ((ada, "Grace"), (grace, "Ada")):
         person.page.keyboard.press("Escape")
         details = tile(person.page, other).get_by_role(
@@ -192,6 +200,8 @@ def test_someone_reloading_comes_back_under_the_same_name(
 
     grace.page.reload()
     expect(grace.page.get_by_role("textbox", name="Your name")).to_have_value("Grace")
+    # The link's passphrase left the address bar when the page read it: it is asked again.
+    grace.page.get_by_role("textbox", name="Passphrase").fill(RELOADING)
     grace.page.get_by_role("button", name="Join", exact=True).click()
 
     # The connection to the page that went away is closed, not kept beside the new one.

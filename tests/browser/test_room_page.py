@@ -41,51 +41,97 @@ def people_list(page: Page) -> Any:
     return page.get_by_role("list", name="People in the call")
 
 
+def _jwk(side: dict[str, Any]) -> dict[str, str]:
+    """A vector's P-256 key pair as a JWK, the form WebCrypto imports a private key in."""
+    raw = keys.unb64url(side["key"])
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": keys.b64url(raw[1:33]),
+        "y": keys.b64url(raw[33:]),
+        "d": side["private"],
+    }
+
+
 def test_browser_crypto_reproduces_the_protocol_vectors(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
-    """WebCrypto in Chromium derives the same locators, keys and envelope as PROTOCOL.md."""
+    """WebCrypto in Chromium derives the same locators, keys, envelopes and code as PROTOCOL.md."""
     person = open_person(browser, people, server.url)
+    v = vectors()
+    jwks = [_jwk(v["pair"]["committer"]), _jwk(v["pair"]["responder"])]
     results = person.page.evaluate(
-        """async (v) => {
+        """async ([v, jwks]) => {
             const c = await import("./static/crypto.js");
             const salt = c.unb64url(v.salt);
             const out = [];
             for (const room of v.rooms) {
                 const derived = await c.deriveRoomKeys(room.passphrase, salt, v.iterations);
                 const given = await c.importSignallingKey(c.unb64url(room.signalling_key));
-                const iv = c.unb64url(v.envelope.iv);
-                const probe = {kind: "hello", name: "probe"};
-                const a = await c.seal(derived.key, "AAAAAAAA", "BBBBBBBB", 9, probe, iv);
-                const b = await c.seal(given, "AAAAAAAA", "BBBBBBBB", 9, probe, iv);
+                const iv = c.unb64url(v.room_envelope.iv);
+                const probe = {kind: "intro", session: "probe"};
+                const aad = c.roomAad("AAAAAAAA", "BBBBBBBB", 9);
+                const a = await c.seal(derived.key, aad, probe, iv);
+                const b = await c.seal(given, aad, probe, iv);
                 out.push({
                     normalized: c.normalizePassphrase(room.passphrase),
                     locator: derived.locator,
                     sameKey: a.ct === b.ct,
                 });
             }
-            const e = v.envelope;
+            const e = v.room_envelope;
             const key = await c.importSignallingKey(c.unb64url(e.signalling_key));
-            const sealed = await c.seal(key, e.from, e.to, e.seq, JSON.parse(e.plaintext),
-                                        c.unb64url(e.iv));
-            const opened = await c.open(key, e.from, e.to, e.seq, {iv: e.iv, ct: e.ct});
+            const sealed = await c.seal(key, c.roomAad(e.from, e.to, e.seq),
+                                        JSON.parse(e.plaintext), c.unb64url(e.iv));
+            const opened = await c.open(key, c.roomAad(e.from, e.to, e.seq), e);
             let redirected = "opened";
-            try { await c.open(key, e.from, "CCCCCCCC", e.seq, {iv: e.iv, ct: e.ct}); }
+            try { await c.open(key, c.roomAad(e.from, "CCCCCCCC", e.seq), e); }
             catch { redirected = "refused"; }
-            return {rooms: out, ct: sealed.ct, opened, redirected};
+
+            const sides = [v.pair.committer, v.pair.responder];
+            const shares = [];
+            for (const [i, side] of sides.entries()) {
+                const ecdh = {name: "ECDH", namedCurve: "P-256"};
+                const privateKey = await crypto.subtle.importKey("jwk", jwks[i], ecdh, false,
+                                                                  ["deriveBits"]);
+                const {d, ...pub} = jwks[i];
+                const publicKey = await crypto.subtle.importKey("jwk", pub, ecdh, true, []);
+                shares.push(await c.newShare(side.session, side.fingerprints,
+                                             {privateKey, publicKey}));
+            }
+            const [mine, theirs] = shares;
+            const commits = [mine.commit, theirs.commit];
+            const pairKey = await c.pairKey(mine.privateKey, theirs.key, ...commits);
+            const backKey = await c.pairKey(theirs.privateKey, mine.key, ...commits);
+            const p = v.pair.envelope;
+            const aad = c.pairAad(p.from, p.to, p.seq);
+            const plain = JSON.parse(p.plaintext);
+            const pairSealed = await c.seal(pairKey, aad, plain, c.unb64url(p.iv));
+            return {
+                rooms: out, ct: sealed.ct, opened, redirected,
+                shares: shares.map(({key, identity, commit}) => ({key, identity, commit})),
+                pairCt: pairSealed.ct,
+                pairOpened: await c.open(backKey, aad, p),
+                code: await c.safetyCode(theirs.identity, mine.identity),
+            };
         }""",
-        vectors(),
+        [v, jwks],
     )
-    expected = vectors()
-    for got, room in zip(results["rooms"], expected["rooms"], strict=True):
+    for got, room in zip(results["rooms"], v["rooms"], strict=True):
         assert got == {
             "normalized": room["normalized"],
             "locator": room["locator"],
             "sameKey": True,
         }
-    assert results["ct"] == expected["envelope"]["ct"]
-    assert results["opened"] == json.loads(expected["envelope"]["plaintext"])
+    assert results["ct"] == v["room_envelope"]["ct"]
+    assert results["opened"] == json.loads(v["room_envelope"]["plaintext"])
     assert results["redirected"] == "refused"
+    sides = [v["pair"]["committer"], v["pair"]["responder"]]
+    for got, side in zip(results["shares"], sides, strict=True):
+        assert got == {"key": side["key"], "identity": side["identity"], "commit": side["commit"]}
+    assert results["pairCt"] == v["pair"]["envelope"]["ct"]
+    assert results["pairOpened"] == json.loads(v["pair"]["envelope"]["plaintext"])
+    assert results["code"] == v["pair"]["safety_code"]
 
 
 def test_two_people_meet_and_talk_and_the_server_learns_nothing(
