@@ -35,14 +35,24 @@ def _general_names(hostnames: list[str]) -> list[x509.GeneralName]:
     return names
 
 
+def _subject(names: list[x509.GeneralName]) -> x509.Name:
+    """The first name people open, and nothing that says what software runs here."""
+    first = names[0].value
+    text = first if isinstance(first, str) else str(first)
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+
 def _still_good(cert_path: Path, names: list[x509.GeneralName]) -> bool:
-    """Reuse a certificate only while it is valid and still covers every name asked for."""
+    """Reuse a certificate only while it is valid, still covers every name asked for, and has
+    the subject this version writes (older ones named Parlour there)."""
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         covered = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except (ValueError, x509.ExtensionNotFound):
         return False  # damaged or not ours: make a fresh one
     if cert.not_valid_after_utc <= datetime.datetime.now(datetime.UTC):
+        return False
+    if cert.subject != _subject(names):
         return False
     return all(name in covered for name in names)
 
@@ -57,7 +67,7 @@ def ensure_self_signed(folder: Path, hostnames: list[str]) -> tuple[Path, Path]:
     if cert_path.exists() and key_path.exists() and _still_good(cert_path, names):
         return cert_path, key_path
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Parlour (self-signed)")])
+    subject = _subject(names)
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -93,8 +103,8 @@ def certificate_files(settings: Settings) -> tuple[Path, Path] | None:
     if tls.mode == TlsMode.OFF:
         return None
     if tls.mode == TlsMode.SELF_SIGNED:
-        # The listening host and the one people open (public_url, or this machine's name).
-        return ensure_self_signed(settings.source.parent, [settings.host, settings.public_host()])
+        # The host people open (public_url's, or this machine's name) first: it names the subject.
+        return ensure_self_signed(settings.source.parent, [settings.public_host(), settings.host])
     if tls.certificate is None or tls.key is None:
         raise ValueError('tls mode "files" needs both certificate and key')
     return tls.certificate, tls.key

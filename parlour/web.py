@@ -15,6 +15,7 @@ import hmac
 import logging
 import mimetypes
 from dataclasses import dataclass
+from http import HTTPStatus
 from importlib import resources
 from typing import Final
 
@@ -80,6 +81,9 @@ SECURITY_HEADERS: Final = {
 }
 HSTS: Final = "max-age=63072000; includeSubDomains"
 NOT_FOUND_BODY: Final = b"Not found.\n"
+KNOWN_METHODS: Final = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +157,32 @@ def redact(text: str, prefix: str) -> str:
     return text.replace(prefix, "/…") if prefix else text
 
 
+UNSERVED_PATH: Final = "-"
+"""What the access log shows for the path of a request that was not served (404, 400, ...)."""
+
+
+def logged_path(path: str, status: int, prefix: str) -> str:
+    """A request's path as the access log may show it.
+
+    Only what was served, under the base path and below 400, is shown, with the base path as
+    "/…". Anything else could be a near miss of a secret path (one character off the base path,
+    or of an admin path below it): it shows as UNSERVED_PATH, so a log holds no part of one.
+    """
+    if status >= 400 or not _same(path[: len(prefix)], prefix):
+        return UNSERVED_PATH
+    return ("/…" if prefix else "") + path[len(prefix) :]
+
+
 def access_logger(prefix: str) -> type[AbstractAccessLogger]:
-    """An access log whose lines never hold the secret base path."""
+    """An access log whose lines never hold the secret base path, nor anything close to it."""
 
     class RedactingAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
             self.logger.info(
                 '%s "%s %s" %d %s %.1fms',
                 request.remote,
-                request.method,
-                redact(request.path, prefix),
+                request.method if request.method in KNOWN_METHODS else "-",
+                logged_path(request.path, response.status, prefix),
                 response.status,
                 response.body_length,
                 time * 1000,
@@ -172,7 +192,9 @@ def access_logger(prefix: str) -> type[AbstractAccessLogger]:
 
 
 class SecretFilter(logging.Filter):
-    """aiohttp logs a request it cannot parse, request line and all: keep the secret out."""
+    """aiohttp's error log: an exception's text may hold a request line, and so a near miss of
+    a secret path. Only the exception's kind is kept, and the base path redacted from the rest.
+    """
 
     def __init__(self, prefix: str) -> None:
         super().__init__()
@@ -181,10 +203,61 @@ class SecretFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
-            text += f" ({record.exc_info[1]!r})"
+            text += f" ({type(record.exc_info[1]).__name__})"
         record.msg, record.args = redact(text, self.prefix), None
         record.exc_info = record.exc_text = None
         return True
+
+
+class QuietRequestHandler(web.RequestHandler):
+    """aiohttp's connection protocol, answering what it cannot parse as Parlour answers.
+
+    aiohttp answers a malformed request itself, before any handler or on_response_prepare
+    hook runs, with "Server: Python/… aiohttp/…" and the request line echoed in the body; it
+    has no hook for that (aio-libs/aiohttp#3287). This subclass makes those answers, and the
+    500 for an exception in a handler, like every other response: the security headers, an
+    empty Server header, and a body that echoes nothing.
+    """
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:
+            self.log_exception("Error handling request", exc_info=exc)  # ours: SecretFilter
+        else:
+            log.debug("unreadable request from %s (%s)", request.remote, type(exc).__name__)
+        if request.writer.output_size > 0:
+            raise ConnectionError("a response is under way; none can follow it")
+        headers = dict(SECURITY_HEADERS)
+        if request.secure:
+            headers["Strict-Transport-Security"] = HSTS
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        response = web.Response(status=status, text=f"{phrase}.\n", headers=headers)
+        response.force_close()
+        return response
+
+
+class QuietServer(web.Server):
+    def __call__(self) -> web.RequestHandler:
+        return QuietRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class QuietRunner(web.AppRunner):
+    """An AppRunner whose connections are QuietRequestHandlers."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # The app builds its Server with arguments only it knows; keep them all, change the
+        # class whose __call__ makes each connection's protocol.
+        server.__class__ = QuietServer
+        return server
 
 
 class Site:
@@ -376,7 +449,7 @@ def make_runner(hub: Hub, settings: Settings) -> tuple[web.AppRunner, Site]:
         server_log.removeFilter(secret_filter)
 
     app.on_cleanup.append(remove_filter)
-    runner = web.AppRunner(
+    runner = QuietRunner(
         app,
         access_log_class=access_logger(settings.prefix()),
         handle_signals=False,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
 from parlour import tls
 from parlour.settings import Settings, Tls, TlsMode
@@ -93,6 +94,32 @@ def test_self_signed_names_the_public_host_people_open(tmp_path: Path) -> None:
     files = tls.certificate_files(replace(behind, host="0.0.0.0"))
     assert files is not None
     assert socket.gethostname() in alt_names(files[0])
+
+
+def test_self_signed_subject_is_the_host_and_names_no_software(tmp_path: Path) -> None:
+    """Subject and issuer are the host people open; nothing says Parlour runs here."""
+    behind = settings(tmp_path, TlsMode.SELF_SIGNED)
+    files = tls.certificate_files(replace(behind, public_url="https://call.example.org"))
+    assert files is not None
+    cert = x509.load_pem_x509_certificate(files[0].read_bytes())
+    assert cert.subject.rfc4514_string() == "CN=call.example.org"
+    assert cert.issuer == cert.subject
+    assert "parlour" not in cert.public_bytes(serialization.Encoding.DER).decode("latin-1").lower()
+
+
+def test_a_certificate_with_an_old_subject_is_remade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A certificate from before (CN=Parlour (self-signed)) is replaced, not reused."""
+    old = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Parlour (self-signed)")])
+    with monkeypatch.context() as patch:
+        patch.setattr(tls, "_subject", lambda names: old)
+        cert, _ = tls.ensure_self_signed(tmp_path, ["call.example.org"])
+    first = tls.fingerprint(cert)
+    tls.ensure_self_signed(tmp_path, ["call.example.org"])
+    assert tls.fingerprint(cert) != first
+    subject = x509.load_pem_x509_certificate(cert.read_bytes()).subject
+    assert subject.rfc4514_string() == "CN=call.example.org"
 
 
 def test_no_certificate_without_tls(tmp_path: Path) -> None:

@@ -891,15 +891,88 @@ async def test_access_log_never_holds_the_base_path(
     )
     assert " 400 " in status
     await log.wait_for(7)
-    await errors.wait_for(1)
     assert len(log.lines) == 7
     for line in log.lines + errors.lines:
         assert SECRET not in line, line
     assert any('"GET /…/" 200' in line for line in log.lines), log.lines
-    assert any('"GET /…/nope" 404' in line for line in log.lines), log.lines
-    assert any('"GET /other" 404' in line for line in log.lines), log.lines
-    assert any(" 400 " in line for line in log.lines), log.lines
-    assert any("/…" in line for line in errors.lines), errors.lines
+    assert any('"GET /…" 308' in line for line in log.lines), log.lines
+    assert sum('"GET -" 404' in line for line in log.lines) == 2, log.lines
+    assert any('"- -" 400' in line for line in log.lines), log.lines
+
+
+def secret_pieces(secret: str, size: int = 5) -> set[str]:
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
+
+
+async def test_near_misses_of_secret_paths_leave_no_part_of_them_in_any_log(
+    logged_server: tuple[str, Collect, Collect],
+) -> None:
+    """The base path or the admin path with one character changed: logged as "-", nothing of it."""
+    url, log, errors = logged_server
+    admin = make_settings().admin_path
+    near = [
+        "/s3cretPatX/",
+        "/s3cretPath_/",
+        "/S3cretPath",
+        f"{BASE}/{admin[:-1]}X",
+        f"/{admin[:-1]}X",
+    ]
+    async with aiohttp.ClientSession() as session:
+        for path in near:
+            async with session.get(url + path, allow_redirects=False) as response:
+                assert response.status == 404
+    host, port = url.removeprefix("http://").split(":")
+    for path in near:
+        raw = f"GE T {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        status, _ = await raw_request(host, int(port), raw)
+        assert " 400 " in status
+    await log.wait_for(2 * len(near))
+    pieces = secret_pieces(SECRET) | secret_pieces(admin)
+    for line in log.lines + errors.lines:
+        assert not [piece for piece in pieces if piece in line], line
+    assert sum('"GET -" 404' in line for line in log.lines) == len(near), log.lines
+
+
+MALFORMED = {
+    "bad method": b"GE T /ProbeMarker HTTP/1.1\r\nHost: x\r\n\r\n",
+    "bad version": b"GET /ProbeMarker HTTP/9.9\r\nHost: x\r\n\r\n",
+    "bad header name": b"GET /ProbeMarker HTTP/1.1\r\nHo st: ProbeMarker\r\n\r\n",
+    "header without colon": b"GET /ProbeMarker HTTP/1.1\r\nProbeMarker\r\n\r\n",
+    "bad content-length": b"POST /ProbeMarker HTTP/1.1\r\nContent-Length: ProbeMarker\r\n\r\n",
+    "control character": b"GET /ProbeMarker\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "line too long": b"GET /ProbeMarker" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "tls to plain http": b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03ProbeMarker\r\n\r\n",
+    "not utf-8 header": b"GET /ProbeMarker HTTP/1.1\r\nX-Probe: \xff\xfeProbeMarker\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("request_bytes", MALFORMED.values(), ids=MALFORMED.keys())
+async def test_a_malformed_request_gets_a_neutral_answer(
+    logged_server: tuple[str, Collect, Collect], request_bytes: bytes
+) -> None:
+    """aiohttp's own 400 is replaced: our headers, empty Server, no software name, no echo."""
+    url, _, _ = logged_server
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request_bytes)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)  # the server closes after it
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    assert status.split()[1] == "400", answer
+    headers: CIMultiDict[str] = CIMultiDict()
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers.add(name.strip(), value.strip())
+    check_security_headers(headers)
+    assert body == b"Bad Request.\n"
+    lowered = answer.lower()
+    for word in (b"aiohttp", b"python", b"probemarker", b"parlour"):
+        assert word not in lowered, answer
 
 
 async def test_shutdown_closes_every_socket_with_1001(aiohttp_client: AiohttpClient) -> None:
