@@ -5,6 +5,7 @@
  */
 
 import { Call } from "./call.js";
+import { Chat } from "./chat.js";
 import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
 import { closable, SettingsDialog } from "./dialogs.js";
@@ -13,6 +14,7 @@ import { pageCertificate } from "./mesh.js";
 import { Pairing } from "./pairing.js";
 import * as prefs from "./prefs.js";
 import { joinError, linkPassphrase, Prejoin } from "./prejoin.js";
+import { RoomLock } from "./roomlock.js";
 import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
 import { SELF, Stage } from "./stage.js";
@@ -50,7 +52,7 @@ const picker = new SpeakerPicker();
 const wide = matchMedia("(min-width: 60rem)");
 
 /** The call under way, if any. */
-/** @type {{signaling: Signaling, call: Call, name: string, passphrase: string} | null} */
+/** @type {{signaling: Signaling, call: Call, talk: Chat, lock: RoomLock, name: string, passphrase: string} | null} */
 let session = null;
 const PENDING = "pending:"; // placeholder tiles; session ids are base64url, without ":"
 let pendingCount = 0;
@@ -71,7 +73,7 @@ const chat = new ChatPanel(
   },
   (text) => {
     if (!session || session.signaling.state !== "joined") return false;
-    void session.call.sendChat(text);
+    void session.talk.send(text);
     chat.add(`${session.name} (you)`, text, true);
     return true;
   },
@@ -181,16 +183,19 @@ async function join(name, passphrase) {
     uploadKbps: joined.upload_kbps,
     iceServers: joined.ice_servers,
   });
-  session = { signaling, call, name, passphrase };
-  listen(signaling, call);
+  // Each feature registers the sealed kinds it handles before the call starts to hear any.
+  const talk = new Chat(call);
+  const lock = new RoomLock(call, signaling);
+  session = { signaling, call, talk, lock, name, passphrase };
+  listen(signaling, call, talk, lock);
   showLock(signaling, null);
   enter(name);
   call.start();
   syncPending();
 }
 
-/** @param {Signaling} signaling @param {Call} call */
-function listen(signaling, call) {
+/** @param {Signaling} signaling @param {Call} call @param {Chat} talk @param {RoomLock} lock */
+function listen(signaling, call, talk, lock) {
   /** Why the server would not take the call back after a reconnect, if it said. */
   let refusal = "";
   /** @param {Event} event */
@@ -207,7 +212,7 @@ function listen(signaling, call) {
     syncPending();
   });
   call.addEventListener("levels", highlightSpeaker);
-  call.addEventListener("chat", (event) => {
+  talk.addEventListener("line", (event) => {
     const { participant, text } = /** @type {CustomEvent<{participant: Participant, text: string}>} */ (event).detail;
     chat.add(participant.name, text, false);
   });
@@ -232,7 +237,7 @@ function listen(signaling, call) {
     pressedLock = null;
     showLock(signaling, restored ? null : own ? "You" : note);
   });
-  call.addEventListener("lock", (event) => {
+  lock.addEventListener("said", (event) => {
     const { participant, locked } = /** @type {CustomEvent<{participant: Participant, locked: boolean}>} */ (event).detail;
     if (locked === signaling.locked) showLock(signaling, participant.name);
     else lockNote = { name: participant.name, locked }; // before the server's word: wait for it
@@ -252,14 +257,13 @@ let lockNote = null;
 
 function toggleLock() {
   if (!session) return;
-  const { signaling, call } = session;
+  const { signaling, lock } = session;
   const locked = !signaling.locked;
-  if (!signaling.lock(locked)) {
+  if (!lock.set(locked)) {
     tell("The room can be locked or unlocked once the connection to the server is back.");
     return;
   }
   pressedLock = locked;
-  void call.sendLock(locked);
 }
 
 const NOBODY_NEW = ": nobody new can join.";

@@ -10,16 +10,20 @@
  * What the server says (someone left) never ends a connection that still carries media: only
  * the person's own sealed goodbye, or the media connection itself closing or failing, does.
  *
+ * The call itself understands only the sealed kinds that make a call: hello, state, sdp, ice
+ * and bye. Every other kind (chat, the lock, and later files or a shared screen) belongs to a
+ * feature module that registers a handler for it with handle(), so a feature comes without
+ * editing this file. schema.js still says which kinds exist and what is in them.
+ *
  * Events (CustomEvent):
  *   participant-added | participant-updated | participant-removed  {participant}
  *   levels      {}        speaking levels were refreshed (about 5 times a second)
- *   chat        {participant, text}
- *   lock        {participant, locked}  a member says, sealed, that they locked or unlocked the room
  *   signaling   {state: "connected" | "reconnecting" | "closed"}
  *   warning     {message}
  */
 
 import { PeerLink, videoShare } from "./mesh.js";
+import { PAIR } from "./schema.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
 /** @typedef {import("./signaling.js").Signaling} Signaling */
@@ -38,6 +42,15 @@ import { PeerLink, videoShare } from "./mesh.js";
  * @property {Quality | null} quality
  * @property {string} safetyCode
  */
+
+/**
+ * What a feature does with a sealed message of its kind, from someone who has said hello.
+ * The message has passed schema.js: exactly the fields PROTOCOL.md lists for that kind.
+ * @typedef {(participant: Participant, message: any) => void} Handler
+ */
+
+/** The kinds the call handles itself; no feature may take them over. */
+const CORE = new Set(["hello", "state", "sdp", "ice", "bye"]);
 
 const STATS_MS = 2_000;
 const LEVELS_MS = 200;
@@ -85,6 +98,28 @@ export class Call extends EventTarget {
     this.abort = new AbortController();
     /** What the others were last told about this person's microphone and camera. */
     this.sentState = this.ownState();
+    /** @type {Map<string, Handler>} each feature's kinds */
+    this.handlers = new Map();
+  }
+
+  /**
+   * Let a feature handle one sealed kind. The kind must be one schema.js knows (so its fields
+   * are checked before the handler sees it), not one of the call's own, and not taken.
+   * @param {string} kind @param {Handler} handler
+   */
+  handle(kind, handler) {
+    if (!Object.hasOwn(PAIR, kind)) throw new Error(`call: ${kind} is not a sealed kind schema.js knows`);
+    if (CORE.has(kind)) throw new Error(`call: ${kind} is the call's own`);
+    if (this.handlers.has(kind)) throw new Error(`call: ${kind} is handled already`);
+    this.handlers.set(kind, handler);
+  }
+
+  /**
+   * Seal a message for everyone in the call, each under the key shared with them.
+   * @param {import("./mesh.js").SealedMessage} message  a kind from schema.js PAIR
+   */
+  broadcast(message) {
+    return this.pairing.broadcast(message);
   }
 
   /** Introduce this page to everyone already in the room; from then on, follow the room. */
@@ -160,12 +195,9 @@ export class Call extends EventTarget {
       case "bye":
         this.remove(session);
         return;
-      case "chat":
-        this.emit("chat", { participant, text: message.text });
-        return;
-      case "lock":
-        this.emit("lock", { participant, locked: message.locked });
-        return;
+      default:
+        // A kind no feature of this page handles is ignored, like one schema.js does not know.
+        this.handlers.get(message.kind)?.(participant, message);
     }
   }
 
@@ -337,16 +369,6 @@ export class Call extends EventTarget {
   /** This person's own speaking level, 0..1. */
   selfLevel() {
     return this.media.level();
-  }
-
-  /** @param {string} text */
-  sendChat(text) {
-    return this.pairing.broadcast({ kind: "chat", text });
-  }
-
-  /** Tell everyone, sealed, that this person locked or unlocked the room. @param {boolean} locked */
-  sendLock(locked) {
-    return this.pairing.broadcast({ kind: "lock", locked });
   }
 
   /** Say goodbye to everyone, close every connection, leave the room. */
