@@ -27,11 +27,17 @@ class UserError(Exception):
     """Something the operator can fix; the message says what."""
 
 
-def _load(path: Path) -> Settings:
+def _load(path: Path, *, fresh: bool = False) -> Settings:
+    """The settings, or every problem as a UserError; `fresh` adds fresh secrets to the fixes,
+    for `parlour check` on a terminal, never for `serve`, whose output is the server's log."""
     try:
         return config.load(path)
     except config.ConfigError as error:
-        raise UserError("\n".join(map(str, error.problems))) from None
+        lines = [
+            f"{problem} A fresh one: {problem.fresh}" if fresh and problem.fresh else str(problem)
+            for problem in error.problems
+        ]
+        raise UserError("\n".join(lines)) from None
 
 
 def create_config(path: Path, rooms: Sequence[tuple[str, str]] = ()) -> None:
@@ -122,7 +128,7 @@ def _room_list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = _load(args.config)
+    settings = _load(args.config, fresh=True)
     count = len(settings.rooms)
     print(f"{args.config}: OK ({count} room{'' if count == 1 else 's'})")
     if config.ticket_key_missing(settings):

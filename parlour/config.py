@@ -46,6 +46,9 @@ class Problem:
     line: int | None
     message: str
     fix: str
+    # A line with a fresh secret that would fix it: only `parlour check` prints it, never the
+    # server's log (see secret_fix).
+    fresh: str = ""
 
     def __str__(self) -> str:
         where = str(self.file) if self.line is None else f"{self.file}:{self.line}"
@@ -82,6 +85,7 @@ class KeySpec(Generic[T]):
     example: str | Callable[[], str]  # TOML value text; a callable makes a fresh secret
     required: bool = False
     fix: str = ""  # replaces "leaf = example" where typing a value cannot fix it
+    secret: bool = False  # a problem never quotes its value (logs outlive the file's privacy)
 
     @property
     def section(self) -> str:
@@ -97,12 +101,29 @@ class KeySpec(Generic[T]):
     def fix_for(self, key: str, *, missing: bool = False) -> str:
         if self.fix:
             return self.fix.format(room=key.split(".")[1] if key.startswith("rooms.") else "")
-        line = f"{self.leaf} = {self.example_text()}"
+        # A fresh secret is never part of the fix itself: the server logs fixes (a refused
+        # reload), and a log is no place for one. `parlour check` adds it (Problem.fresh).
+        fresh = callable(self.example)
+        line = f'{self.leaf} = "…"' if fresh else f"{self.leaf} = {self.example_text()}"
         if missing:
             line = f"add under [{key.rpartition('.')[0]}]: {line}"
-        if callable(self.example):
-            return f"{line} (a fresh random value), or run `parlour init` for a whole new file"
+        if fresh:
+            return (
+                f"{line} (a fresh random value; `parlour check` prints one), "
+                "or run `parlour init` for a whole new file"
+            )
         return line
+
+    def fresh_line(self) -> str:
+        return f"{self.leaf} = {self.example_text()}" if callable(self.example) else ""
+
+    def shown(self, value: object) -> str:
+        """The value as a problem may quote it: what was written, or for a secret its size."""
+        if not self.secret:
+            return show(value)
+        if isinstance(value, str):
+            return f"a text of {len(value)} characters (not shown: it is a secret)"
+        return "something other than text (not shown: it is a secret)"
 
 
 def show(value: object) -> str:
@@ -321,6 +342,7 @@ BASE_PATH = KeySpec(
     doc='Hidden sub-path every page and the WebSocket live under; "/" hides nothing',
     example=_fresh_base_path,
     required=True,
+    secret=True,
 )
 TRUSTED_PROXIES: KeySpec[tuple[IpNetwork, ...]] = KeySpec(
     name="server.trusted_proxies",
@@ -378,6 +400,7 @@ SALT = KeySpec(
     doc="Deployment salt for the passphrase key stretch",
     example=_fresh_salt,
     required=True,
+    secret=True,
 )
 ADMIN_PATH = KeySpec(
     name="secrets.admin_path",
@@ -387,6 +410,7 @@ ADMIN_PATH = KeySpec(
     doc="Secret path segment of the front door's admin page",
     example=_fresh_admin_path,
     required=True,
+    secret=True,
 )
 TICKET_KEY: KeySpec[bytes | None] = KeySpec(
     name="secrets.ticket_key",
@@ -395,6 +419,7 @@ TICKET_KEY: KeySpec[bytes | None] = KeySpec(
     default=None,
     doc="Key that signs lock tickets, so that a locked room stays locked across a restart",
     example=_fresh_ticket_key,
+    secret=True,
 )
 VERIFIER = KeySpec(
     name="rooms.NAME.verifier",
@@ -488,7 +513,8 @@ def _suggest(key: str, value: object) -> tuple[str, str]:
             return "", f"delete the line; [{section}] takes {', '.join(takes)} (see {DOCS})"
         return "", f"delete the line (see {DOCS} for every key)"
     section, _, name = close[0].rpartition(".")
-    fix = f"{name} = {show(value)}"
+    secret = any(spec.secret and spec.name == close[0] for spec in KEYS)
+    fix = f"rename it to {name}" if secret else f"{name} = {show(value)}"
     if section != key.rpartition(".")[0]:
         fix = f"move it under [{section}] as {fix}"
     return f"; did you mean {close[0]}?", fix
@@ -502,8 +528,9 @@ class _Reader:
         self.text = text
         self.problems: list[Problem] = []
 
-    def problem(self, key: str, message: str, fix: str) -> None:
-        self.problems.append(Problem(self.path, key, _line_of(self.text, key), message, fix))
+    def problem(self, key: str, message: str, fix: str, fresh: str = "") -> None:
+        line = _line_of(self.text, key)
+        self.problems.append(Problem(self.path, key, line, message, fix, fresh))
 
     def table(self, data: Mapping[str, object], name: str) -> Mapping[str, object]:
         value = data.get(name, {})
@@ -533,16 +560,16 @@ class _Reader:
         fallback = spec.default if default is None else default
         if spec.leaf not in table:
             if spec.required:
-                self.problem(key, "is missing", spec.fix_for(key, missing=True))
+                fix = spec.fix_for(key, missing=True)
+                self.problem(key, "is missing", fix, spec.fresh_line())
             return fallback
         value = table[spec.leaf]
         try:
             return spec.convert(value)
         except Invalid as error:
             detail = f" ({error.detail})" if error.detail else ""
-            self.problem(
-                key, f"must be {spec.expects}, got {show(value)}{detail}", spec.fix_for(key)
-            )
+            message = f"must be {spec.expects}, got {spec.shown(value)}{detail}"
+            self.problem(key, message, spec.fix_for(key), spec.fresh_line())
             return fallback
 
     def settings(self, data: Mapping[str, object]) -> Settings:

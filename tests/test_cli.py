@@ -88,6 +88,20 @@ def test_check_on_a_file_without_ticket_key_is_ok_and_offers_one(folder: Path) -
     assert keys.unb64url(found.group(1)) != old
 
 
+def test_check_offers_a_fresh_salt_but_never_echoes_the_broken_one(folder: Path) -> None:
+    """`parlour check` on a broken salt prints a fresh value to paste, not the old value."""
+    path = folder / "parlour.toml"
+    text = path.read_text()
+    salt = re.search(r'^salt = "([^"]+)"$', text, re.M)
+    assert salt is not None
+    path.write_text(text.replace(salt.group(1), salt.group(1)[:-1]))
+    done = parlour(folder, "check", code=1)
+    assert salt.group(1)[:-1][:12] not in done.stderr
+    fresh = re.search(r'A fresh one: salt = "([A-Za-z0-9_-]{43})"', done.stderr)
+    assert fresh is not None, done.stderr
+    assert len(keys.unb64url(fresh.group(1))) == 32
+
+
 def test_init_refuses_to_overwrite_without_force(folder: Path) -> None:
     before = (folder / "parlour.toml").read_text()
     done = parlour(folder, "init", code=1)

@@ -142,9 +142,10 @@ def test_room_size_is_two_to_eight(tmp_path: Path, value: str) -> None:
     ["hidden", "/hidden/", "/a//b", "/a/./b", "/a/../b", "/a b", "/caf\u00e9", "", "/a?b"],
 )
 def test_bad_base_path_is_refused(tmp_path: Path, base_path: str) -> None:
+    """A bad base_path is reported by its size, never quoted: it is a secret."""
     problem = only_problem(tmp_path, edited('"/hidden"', f'"{base_path}"'))
     assert problem.key == "server.base_path"
-    assert f'got "{base_path}"' in problem.message
+    assert f"got a text of {len(base_path)} characters (not shown" in problem.message
 
 
 @pytest.mark.parametrize("base_path", ["/", "/a", "/a/b-c_D9"])
@@ -264,17 +265,44 @@ def test_missing_secrets_are_each_reported_with_a_fix(tmp_path: Path) -> None:
         ("secrets.admin_path", "is missing"),
     ]
     for problem in problems:
-        assert problem.fix.startswith(f"add under [secrets]: {problem.key[8:]} = ")
+        assert problem.fix.startswith(f'add under [secrets]: {problem.key[8:]} = "…"')
         assert "parlour init" in problem.fix
-    fresh = re.search(r'salt = "([^"]+)"', problems[0].fix)
+    fresh = re.fullmatch(r'salt = "([^"]+)"', problems[0].fresh)
     assert fresh is not None
     assert len(keys.unb64url(fresh.group(1))) == 32  # the example value is itself valid
 
 
-def test_missing_base_path_shows_a_generated_one(tmp_path: Path) -> None:
+def test_missing_base_path_offers_a_generated_one_apart_from_the_fix(tmp_path: Path) -> None:
+    """The fresh value rides in Problem.fresh, for `parlour check`; str(problem) never has it."""
     problem = only_problem(tmp_path, edited('base_path = "/hidden"\n', ""))
     assert (problem.key, problem.line) == ("server.base_path", 1)  # the [server] header
-    assert re.match(r'add under \[server\]: base_path = "/[A-Za-z0-9_-]{22}"', problem.fix)
+    assert re.fullmatch(r'base_path = "/[A-Za-z0-9_-]{22}"', problem.fresh)
+    assert not re.search(r"[A-Za-z0-9_-]{22}", str(problem).replace(str(problem.file), ""))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (SALT, SALT[:-1], "secrets.salt"),
+        (SALT, SALT + "x", "secrets.salt"),
+        (ADMIN, ADMIN[:-1] + "!", "secrets.admin_path"),
+        ('"/hidden"', '"/hidden//x"', "server.base_path"),
+        (f'admin_path = "{ADMIN}"', f'admin_path = "{ADMIN}"\nticket_key = "{SALT[:-2]}"', None),
+        (f'salt = "{SALT}"', f'salt = "{SALT}"\nsalts = "{SALT}"', None),
+    ],
+    ids=["salt short", "salt long", "admin path", "base path", "ticket key", "misspelt key"],
+)
+def test_a_secret_value_is_never_quoted_in_a_problem(
+    tmp_path: Path, old: str, new: str, key: str | None
+) -> None:
+    """Problems about secret keys name the key and what is wrong, never the value written."""
+    problem = only_problem(tmp_path, edited(old, new))
+    if key is not None:
+        assert problem.key == key
+    written = [new.strip('"'), *re.findall(r'"([^"]+)"', new)][-1]
+    text = str(problem).replace(str(problem.file), "")
+    for start in range(len(written) - 7):
+        assert written[start : start + 8] not in text, text
 
 
 def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:

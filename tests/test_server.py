@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import signal
 import socket
 import tomllib
@@ -16,8 +18,10 @@ import pytest
 from aiohttp import WSMsgType
 
 from parlour import __version__, keys
-from parlour.server import _announce
+from parlour.config import load as load_config
+from parlour.server import _announce, _reload
 from parlour.settings import Settings
+from parlour.signaling import Hub
 from tests.support import ParlourProcess, room_keys, write_config
 
 SALT = keys.generate_salt()
@@ -280,3 +284,42 @@ async def test_serve_with_public_url_prints_it_and_still_serves_where_it_listens
         assert people == f"https://call.example.org{BASE}/"
         async with session.get(running.url) as response:
             assert response.status == 200
+
+
+def secret_pieces(secret: str, size: int = 8) -> list[str]:
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["salt", "base_path", "admin_path", "ticket_key", "salt missing"],
+)
+def test_a_refused_reload_logs_no_secret_old_or_fresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, broken: str
+) -> None:
+    """A reload refused for a secret key logs the key and the fault, not the value nor a new one."""
+    path = write_config(tmp_path, {}, salt=SALT, base_path=BASE)
+    hub = Hub(load_config(path))
+    text = path.read_text()
+    salt = keys.b64url(SALT)
+    admin = tomllib.loads(text)["secrets"]["admin_path"]
+    bad = {
+        "salt": text.replace(salt, salt[:-1]),
+        "base_path": text.replace(BASE, BASE + "//x"),
+        "admin_path": text.replace(admin, admin + "!"),
+        "ticket_key": text.replace(
+            f'admin_path = "{admin}"', f'admin_path = "{admin}"\nticket_key = "{salt[1:]}"'
+        ),
+        "salt missing": text.replace(f'salt = "{salt}"\n', ""),
+    }[broken]
+    path.write_text(bad)
+    caplog.set_level(logging.DEBUG)
+    _reload(hub)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    logged = logged.replace(str(path.resolve()), "FILE")
+    assert "reload refused" in logged
+    for secret in (salt, BASE, admin):
+        for piece in secret_pieces(secret):
+            assert piece not in logged, logged
+    assert not re.search(r"[A-Za-z0-9_-]{22,}", logged), logged
+    assert hub.settings.salt == SALT  # and the running settings stay
