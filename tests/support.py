@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from parlour import keys
+from parlour import keys, tickets
 
 STARTUP_TIMEOUT = 20.0
 LISTENING = r"is listening on (\S+)"
@@ -55,6 +55,8 @@ def write_config(
         "[secrets]",
         f'salt = "{keys.b64url(salt)}"',
         f'admin_path = "{keys.generate_path_secret()}"',
+        # As `parlour init` writes it: without one, a restart would unlock every locked room.
+        f'ticket_key = "{keys.b64url(tickets.generate_key())}"',
     ]
     if call:
         # JSON writes integers and lists of strings exactly as TOML does.
