@@ -313,9 +313,9 @@ export class Call extends EventTarget {
     else if (state === "closed") this.emit("signaling", { state: "closed" });
   }
 
-  /** @param {{kind: "audio" | "video", track: MediaStreamTrack | null}} detail */
-  onTracks({ kind, track }) {
-    for (const link of this.links.values()) void link.replaceTrack(kind, track);
+  /** @param {{role: import("./roles.js").Role, track: MediaStreamTrack | null}} detail */
+  onTracks({ role, track }) {
+    for (const link of this.links.values()) void link.replaceTrack(role, track);
   }
 
   onMediaChange() {

@@ -1,10 +1,12 @@
 // @ts-check
 /**
  * This device's camera and microphone: acquiring them, muting, switching, processing, level.
- * No DOM. The mesh listens for "tracks" and swaps what it sends with replaceTrack, so nobody
- * else's call is interrupted when this person changes a device.
+ * No DOM. Each track is held by its role (roles.js): the mesh listens for "tracks" and swaps
+ * what it sends in that role with replaceTrack, so nobody else's call is interrupted when this
+ * person changes a device.
  *
- * Events: change (a property below changed), tracks (the audio or video track was replaced).
+ * Events: change (a property below changed), tracks ({role, track}: the track of that role was
+ * replaced; track is null when the role has none now).
  */
 
 /** @typedef {"denied" | "no-devices" | "unsupported" | "in-use" | null} Problem */
@@ -25,7 +27,12 @@
 
 import { scaleLevel } from "./mesh.js";
 
+/** @typedef {import("./roles.js").Role} Role */
+
 const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+
+/** What getUserMedia's tracks are for: it captures the microphone and the camera. */
+const CAPTURED = /** @type {const} */ ({ audio: "microphone", video: "camera" });
 
 /** @param {unknown} error @returns {Problem} */
 function problemOf(error) {
@@ -39,7 +46,10 @@ function problemOf(error) {
 export class LocalMedia extends EventTarget {
   constructor() {
     super();
+    /** This person as the others see them: microphone and camera, for the own tile too. */
     this.stream = new MediaStream();
+    /** @type {Map<Role, MediaStreamTrack>} */
+    this.sources = new Map();
     this.micMuted = false;
     this.cameraOn = false;
     this.hasMic = false;
@@ -61,12 +71,9 @@ export class LocalMedia extends EventTarget {
     this.samples = new Float32Array(512);
   }
 
-  get audioTrack() {
-    return this.stream.getAudioTracks()[0] ?? null;
-  }
-
-  get videoTrack() {
-    return this.stream.getVideoTracks()[0] ?? null;
+  /** The track this device sends in a role, or null. @param {Role} role */
+  track(role) {
+    return this.sources.get(role) ?? null;
   }
 
   /**
@@ -98,9 +105,11 @@ export class LocalMedia extends EventTarget {
         if (problemOf(error) === "denied") break; // asking again only asks the person again
       }
     }
-    for (const track of stream?.getTracks() ?? []) this.install(track);
-    this.hasMic = !!this.audioTrack;
-    this.hasCamera = !!this.videoTrack;
+    for (const track of stream?.getTracks() ?? []) {
+      if (track.kind === "audio" || track.kind === "video") this.install(CAPTURED[track.kind], track);
+    }
+    this.hasMic = !!this.track("microphone");
+    this.hasCamera = !!this.track("camera");
     this.cameraOn = this.hasCamera;
     await this.refreshFlip();
     this.changed();
@@ -129,7 +138,7 @@ export class LocalMedia extends EventTarget {
   /** @param {boolean} muted */
   setMicMuted(muted) {
     this.micMuted = muted;
-    const track = this.audioTrack;
+    const track = this.track("microphone");
     // Disabled, not stopped: unmuting is instant and the others hear silence, not a gap.
     if (track) track.enabled = !muted;
     this.changed();
@@ -139,13 +148,13 @@ export class LocalMedia extends EventTarget {
   async setCameraOn(on) {
     if (on === this.cameraOn) return;
     if (!on) {
-      this.remove(this.videoTrack);
+      this.remove("camera");
       this.cameraOn = false;
       this.changed();
       return;
     }
     const [track] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
-    this.install(track);
+    this.install("camera", track);
     this.hasCamera = true;
     this.cameraOn = true;
     this.changed();
@@ -154,14 +163,14 @@ export class LocalMedia extends EventTarget {
   /** @param {string} deviceId */
   async useCamera(deviceId) {
     this.cameraId = deviceId;
-    if (this.cameraOn) await this.reacquire("video");
+    if (this.cameraOn) await this.reacquire("camera");
     this.changed();
   }
 
   /** @param {string} deviceId */
   async useMicrophone(deviceId) {
     this.micId = deviceId;
-    await this.reacquire("audio");
+    await this.reacquire("microphone");
     this.changed();
   }
 
@@ -172,7 +181,7 @@ export class LocalMedia extends EventTarget {
    * in the list, taken as facing the person.
    */
   async flipCamera() {
-    const current = this.cameraOn ? this.videoTrack?.getSettings() : undefined;
+    const current = this.cameraOn ? this.track("camera")?.getSettings() : undefined;
     if (current && !current.facingMode) {
       const { cameras } = await this.devices();
       const at = cameras.findIndex((camera) => camera.deviceId === current.deviceId);
@@ -182,60 +191,63 @@ export class LocalMedia extends EventTarget {
       this.facing = (current?.facingMode ?? this.facing) === "environment" ? "user" : "environment";
       this.cameraId = undefined;
     }
-    if (this.cameraOn) await this.reacquire("video");
+    if (this.cameraOn) await this.reacquire("camera");
     this.changed();
   }
 
   /** @param {Partial<Processing>} changes */
   async setProcessing(changes) {
     Object.assign(this.processing, changes);
-    const track = this.audioTrack;
+    const track = this.track("microphone");
     if (!track) return this.changed();
     try {
       await track.applyConstraints(this.audioConstraints());
     } catch {
-      await this.reacquire("audio"); // some browsers change processing only on a new track
+      await this.reacquire("microphone"); // some browsers change processing only on a new track
     }
     this.changed();
   }
 
   /**
-   * A new track of one kind replaces the old one in the stream and, through "tracks", in
-   * every connection. The old one is stopped only after the new one is live.
-   * @param {"audio" | "video"} kind
+   * A new microphone or camera track replaces the old one in the stream and, through "tracks",
+   * in every connection. The old one is stopped only after the new one is live.
+   * @param {"microphone" | "camera"} role
    */
-  async reacquire(kind) {
-    const constraints = kind === "audio" ? { audio: this.audioConstraints() } : { video: this.videoConstraints() };
+  async reacquire(role) {
+    const constraints = role === "microphone" ? { audio: this.audioConstraints() } : { video: this.videoConstraints() };
     const fresh = await navigator.mediaDevices.getUserMedia(constraints);
-    const [track] = kind === "audio" ? fresh.getAudioTracks() : fresh.getVideoTracks();
-    this.install(track);
-    if (kind === "audio") this.hasMic = true;
+    const [track] = role === "microphone" ? fresh.getAudioTracks() : fresh.getVideoTracks();
+    this.install(role, track);
+    if (role === "microphone") this.hasMic = true;
   }
 
-  /** @param {MediaStreamTrack} track */
-  install(track) {
-    const old = track.kind === "audio" ? this.audioTrack : this.videoTrack;
+  /** @param {"microphone" | "camera"} role @param {MediaStreamTrack} track */
+  install(role, track) {
+    const old = this.track(role);
     if (old) {
       this.stream.removeTrack(old);
       old.stop();
     }
-    if (track.kind === "audio") {
+    if (role === "microphone") {
       track.enabled = !this.micMuted;
       this.micId = track.getSettings().deviceId ?? this.micId;
       this.meter(track);
     } else {
       this.cameraId = track.getSettings().deviceId ?? this.cameraId;
     }
+    this.sources.set(role, track);
     this.stream.addTrack(track);
-    this.dispatchEvent(new CustomEvent("tracks", { detail: { kind: track.kind, track } }));
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { role, track } }));
   }
 
-  /** @param {MediaStreamTrack | null} track */
-  remove(track) {
+  /** The role sends nothing from now on, and its device is released. @param {"microphone" | "camera"} role */
+  remove(role) {
+    const track = this.track(role);
     if (!track) return;
+    this.sources.delete(role);
     this.stream.removeTrack(track);
     track.stop();
-    this.dispatchEvent(new CustomEvent("tracks", { detail: { kind: track.kind, track: null } }));
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { role, track: null } }));
   }
 
   async refreshFlip() {
@@ -254,7 +266,7 @@ export class LocalMedia extends EventTarget {
 
   /** The microphone's level now, 0..1 (RMS, scaled so speech sits around 0.3–0.8). */
   level() {
-    if (!this.analyser || this.micMuted || !this.audioTrack) return 0;
+    if (!this.analyser || this.micMuted || !this.track("microphone")) return 0;
     if (this.audioContext?.state === "suspended") void this.audioContext.resume();
     this.analyser.getFloatTimeDomainData(this.samples);
     let sum = 0;
@@ -268,6 +280,7 @@ export class LocalMedia extends EventTarget {
       track.stop();
       this.stream.removeTrack(track);
     }
+    this.sources.clear();
     void this.audioContext?.close();
     this.audioContext = null;
     this.analyser = null;

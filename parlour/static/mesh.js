@@ -4,14 +4,20 @@
  * pattern: either side may renegotiate at any time, and when both offer at once the polite
  * side yields. No DOM.
  *
- * Events: media (the remote stream gained or lost a track), state (connection changed),
+ * Each transceiver has a role (roles.js): the offering side adds the call's roles in a fixed
+ * order, the answering side gives the offered transceivers theirs, and from then on a track is
+ * sent and shown by what it is for, not by its kind.
+ *
+ * Events: media ({role}: what is shown of that role changed), state (connection changed),
  * ended (the other side closed its connection for good), refused (a session description named
  * a certificate other than the one announced when the pair's key was agreed).
  */
 
 import { sdpFingerprints } from "./crypto.js";
+import { CALL_ROLES, KIND, offeredRole } from "./roles.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
+/** @typedef {import("./roles.js").Role} Role */
 /** @typedef {{kind: string, [field: string]: any}} SealedMessage */
 
 /**
@@ -84,7 +90,12 @@ export class PeerLink extends EventTarget {
     this.transmit = send;
     this.remoteFingerprints = new Set(remoteFingerprints);
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", certificates: [certificate] });
+    /** The other person as a tile shows them: their microphone, and their camera while it brings frames. */
     this.remote = new MediaStream();
+    /** @type {Map<Role, RTCRtpTransceiver>} */
+    this.transceivers = new Map();
+    /** What is shown of each role the other side sends. @type {Map<Role, MediaStreamTrack>} */
+    this.shown = new Map();
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** Incoming negotiation messages, handled strictly one after another. */
@@ -117,15 +128,10 @@ export class PeerLink extends EventTarget {
     pc.onicecandidate = ({ candidate }) => {
       void this.send({ kind: "ice", candidate: candidate ? candidate.toJSON() : null });
     };
-    pc.ontrack = ({ track }) => {
-      // A video track is in the stream only while its frames come: a <video> holding one that
-      // brings none (no camera, or the camera off) never gets past readyState 0, and then
-      // does not play the sound beside it either.
-      const show = () => {
-        for (const old of this.remote.getTracks()) if (old.kind === track.kind) this.remote.removeTrack(old);
-        if (track.kind === "audio" || !track.muted) this.remote.addTrack(track);
-        this.emit("media");
-      };
+    pc.ontrack = ({ track, transceiver }) => {
+      const role = this.roleOf(transceiver);
+      if (!role) return; // a newer client's extra transceiver: nothing here knows what it is for
+      const show = () => this.show(role, track);
       track.addEventListener("unmute", show);
       track.addEventListener("mute", show);
       show();
@@ -133,9 +139,39 @@ export class PeerLink extends EventTarget {
     pc.onconnectionstatechange = () => this.connectionChanged();
   }
 
-  /** @param {string} type */
-  emit(type) {
-    this.dispatchEvent(new Event(type));
+  /** @param {string} type @param {object} [detail] */
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /**
+   * The role of one of this connection's transceivers: the offering side gave each its role
+   * when it added it; on the answering side the offered ones get theirs as they appear.
+   * @param {RTCRtpTransceiver} transceiver
+   * @returns {Role | null}
+   */
+  roleOf(transceiver) {
+    for (const [role, known] of this.transceivers) if (known === transceiver) return role;
+    const role = offeredRole(transceiver.receiver.track.kind, (r) => this.transceivers.has(r));
+    if (role) this.transceivers.set(role, transceiver);
+    return role;
+  }
+
+  /**
+   * Show what the other side sends in one role. A video track is shown only while its frames
+   * come: a <video> holding one that brings none (no camera, or the camera off) never gets past
+   * readyState 0, and then does not play the sound beside it either.
+   * @param {Role} role @param {MediaStreamTrack} track
+   */
+  show(role, track) {
+    const old = this.shown.get(role);
+    if (old) this.remote.removeTrack(old);
+    this.shown.delete(role);
+    if (KIND[role] === "audio" || !track.muted) {
+      this.shown.set(role, track);
+      this.remote.addTrack(track);
+    }
+    this.emit("media", { role });
   }
 
   /** @param {string} what @param {unknown} error */
@@ -154,21 +190,25 @@ export class PeerLink extends EventTarget {
     await this.send({ kind: "sdp", description: { type: description.type, sdp: description.sdp } });
   }
 
-  /** The side that makes the first offer adds its tracks; the other attaches its own to the offer's. */
+  /**
+   * The side that makes the first offer adds a transceiver for each of the call's roles, in
+   * their fixed order, with its track where it has one; the other side attaches its own.
+   */
   offer() {
-    for (const kind of /** @type {const} */ (["audio", "video"])) {
-      const track = kind === "audio" ? this.media.audioTrack : this.media.videoTrack;
-      this.pc.addTransceiver(track ?? kind, { direction: "sendrecv", streams: [this.media.stream] });
+    for (const role of CALL_ROLES) {
+      const track = this.media.track(role);
+      const transceiver = this.pc.addTransceiver(track ?? KIND[role], { direction: "sendrecv", streams: [this.media.stream] });
+      this.transceivers.set(role, transceiver);
     }
   }
 
+  /** Answering: send this page's track of each role on the offered transceiver of that role. */
   attachLocal() {
     for (const transceiver of this.pc.getTransceivers()) {
-      const kind = transceiver.receiver.track.kind;
-      if (transceiver.direction === "sendrecv" || (kind !== "audio" && kind !== "video")) continue;
+      const role = this.roleOf(transceiver);
+      if (!role || transceiver.direction === "sendrecv") continue;
       transceiver.direction = "sendrecv";
-      const track = kind === "audio" ? this.media.audioTrack : this.media.videoTrack;
-      void transceiver.sender.replaceTrack(track);
+      void transceiver.sender.replaceTrack(this.media.track(role));
       transceiver.sender.setStreams(this.media.stream);
     }
   }
@@ -247,14 +287,16 @@ export class PeerLink extends EventTarget {
     if (this.pc.connectionState === "failed" || this.pc.connectionState === "disconnected") this.pc.restartIce();
   }
 
-  /** @param {"audio" | "video"} kind @param {MediaStreamTrack | null} track */
-  async replaceTrack(kind, track) {
-    for (const transceiver of this.pc.getTransceivers()) {
-      if (transceiver.receiver.track.kind === kind && transceiver.direction === "sendrecv") {
-        await transceiver.sender.replaceTrack(track);
-      }
-    }
-    if (kind === "video") await this.applyBudget();
+  /**
+   * Send another track in a role, or none: no negotiation, the other side sees the change at
+   * once. Before this side sends in that role (an answerer still waiting for the offer), the
+   * track is picked up when it does.
+   * @param {Role} role @param {MediaStreamTrack | null} track
+   */
+  async replaceTrack(role, track) {
+    const transceiver = this.transceivers.get(role);
+    if (transceiver?.direction === "sendrecv") await transceiver.sender.replaceTrack(track);
+    if (KIND[role] === "video") await this.applyBudget();
   }
 
   /** @param {number} videoKbps */
@@ -270,12 +312,11 @@ export class PeerLink extends EventTarget {
 
   async setSendParameters() {
     if (!this.budgetKbps || this.closed) return;
-    for (const sender of this.pc.getSenders()) {
-      const kind = sender.track?.kind;
-      if (!kind) continue;
+    for (const [role, { sender }] of this.transceivers) {
+      if (!sender.track) continue;
       const parameters = sender.getParameters();
       if (!parameters.encodings?.length) continue; // not negotiated yet; "connected" applies it
-      const settings = kind === "video" ? videoEncoding(this.budgetKbps) : { maxBitrate: AUDIO_KBPS * 1000 };
+      const settings = KIND[role] === "video" ? videoEncoding(this.budgetKbps) : { maxBitrate: AUDIO_KBPS * 1000 };
       for (const encoding of parameters.encodings) Object.assign(encoding, settings);
       try {
         await sender.setParameters(parameters);
@@ -287,11 +328,8 @@ export class PeerLink extends EventTarget {
 
   /** The other side's speaking level now, 0..1, from what the audio receiver hears. */
   level() {
-    for (const receiver of this.pc.getReceivers()) {
-      if (receiver.track.kind !== "audio") continue;
-      return scaleLevel(receiver.getSynchronizationSources()[0]?.audioLevel ?? 0);
-    }
-    return 0;
+    const receiver = this.transceivers.get("microphone")?.receiver;
+    return receiver ? scaleLevel(receiver.getSynchronizationSources()[0]?.audioLevel ?? 0) : 0;
   }
 
   /** @returns {Promise<Quality | null>} */
