@@ -1,0 +1,149 @@
+// mesh.js's PeerLink over a fake RTCPeerConnection: each track is sent and shown by its role.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { PeerLink, videoEncoding, videoShare } from "../../parlour/static/mesh.js";
+import { fakeMedia, FakeTrack, installFakeWebRTC } from "./fakes.js";
+
+installFakeWebRTC();
+
+const FINGERPRINT = `sha-256 ${Array(32).fill("AB").join(":")}`;
+
+/** A session description of these m= lines, with the certificate the other side announced. @param {string[]} kinds */
+const offer = (kinds) => ({
+  type: "offer",
+  sdp: `v=0\r\na=fingerprint:${FINGERPRINT}\r\n${kinds.map((kind) => `m=${kind} 9 UDP/TLS/RTP/SAVPF 0\r\na=sendrecv\r\n`).join("")}`,
+});
+
+function link(media = fakeMedia()) {
+  /** @type {any[]} */
+  const sent = [];
+  const peer = new PeerLink({
+    polite: true,
+    iceServers: [],
+    certificate: /** @type {any} */ ({}),
+    remoteFingerprints: [FINGERPRINT],
+    media: /** @type {any} */ (media),
+    send: async (message) => {
+      sent.push(message);
+      return true;
+    },
+  });
+  return { peer, media, sent, pc: /** @type {any} */ (peer.pc) };
+}
+
+/** @param {any} transceiver */
+const sending = (transceiver) => transceiver.sender.track;
+
+test("the offering side adds a microphone and then a camera transceiver, each with its track", () => {
+  const { peer, media, pc } = link();
+  peer.offer();
+  assert.deepEqual(
+    pc.transceivers.map((t) => [t.receiver.track.kind, t.direction]),
+    [
+      ["audio", "sendrecv"],
+      ["video", "sendrecv"],
+    ],
+  );
+  assert.equal(sending(pc.transceivers[0]), media.track("microphone"));
+  assert.equal(sending(pc.transceivers[1]), media.track("camera"));
+  assert.deepEqual([...peer.transceivers.keys()], ["microphone", "camera"]);
+});
+
+test("without a camera the camera transceiver is still there, sending nothing until there is one", async () => {
+  const { peer, pc } = link(fakeMedia({ microphone: new FakeTrack("audio"), camera: null }));
+  peer.offer();
+  assert.equal(pc.transceivers.length, 2);
+  assert.equal(sending(pc.transceivers[1]), null);
+  const camera = new FakeTrack("video");
+  await peer.replaceTrack("camera", camera);
+  assert.equal(sending(pc.transceivers[1]), camera);
+});
+
+test("replaceTrack changes only the sender of its role", async () => {
+  const { peer, media, pc } = link();
+  peer.offer();
+  const [microphone, camera] = pc.transceivers;
+  await peer.replaceTrack("camera", null);
+  assert.equal(sending(camera), null);
+  assert.equal(sending(microphone), media.track("microphone"));
+  const other = new FakeTrack("audio");
+  await peer.replaceTrack("microphone", other);
+  assert.equal(sending(microphone), other);
+  assert.equal(sending(camera), null);
+});
+
+test("the answering side gives offered transceivers their roles by kind and order, and sends on each", async () => {
+  const { peer, media, pc, sent } = link();
+  await peer.receive({ kind: "sdp", description: offer(["video", "audio"]) });
+  const [video, audio] = pc.transceivers;
+  assert.equal(peer.transceivers.get("microphone"), audio);
+  assert.equal(peer.transceivers.get("camera"), video);
+  assert.equal(sending(audio), media.track("microphone"));
+  assert.equal(sending(video), media.track("camera"));
+  assert.deepEqual([audio.direction, video.direction], ["sendrecv", "sendrecv"]);
+  assert.equal(sent.at(-1).description.type, "answer");
+  const other = new FakeTrack("video");
+  await peer.replaceTrack("camera", other);
+  assert.equal(sending(video), other);
+  assert.equal(sending(audio), media.track("microphone"));
+});
+
+test("a transceiver beyond the call's roles (a newer client's) gets no role, no track, and is not shown", async () => {
+  const { peer, pc } = link();
+  await peer.receive({ kind: "sdp", description: offer(["audio", "video", "video"]) });
+  const extra = pc.transceivers[2];
+  assert.deepEqual([...peer.transceivers.values()], pc.transceivers.slice(0, 2));
+  assert.equal(extra.direction, "recvonly");
+  assert.equal(sending(extra), null);
+  extra.receiver.track.frames(true);
+  assert.equal(peer.remote.getTracks().includes(extra.receiver.track), false);
+});
+
+test("an offer naming another certificate is refused and changes nothing", async () => {
+  const { peer, pc, sent } = link();
+  const refused = [];
+  peer.addEventListener("refused", () => refused.push(true));
+  const forged = offer(["audio", "video"]);
+  await peer.receive({ kind: "sdp", description: { ...forged, sdp: forged.sdp.replaceAll("AB:", "CD:") } });
+  assert.deepEqual(refused, [true]);
+  assert.equal(pc.transceivers.length, 0);
+  assert.deepEqual(sent, []);
+});
+
+test("the other side's microphone is shown at once, their camera only while its frames come", async () => {
+  const { peer, pc } = link();
+  /** @type {string[]} */
+  const changes = [];
+  peer.addEventListener("media", (event) => changes.push(/** @type {CustomEvent} */ (event).detail.role));
+  await peer.receive({ kind: "sdp", description: offer(["audio", "video"]) });
+  const [audio, video] = pc.transceivers.map((t) => t.receiver.track);
+  assert.deepEqual(peer.remote.getTracks(), [audio]);
+  video.frames(true);
+  assert.deepEqual(peer.remote.getTracks(), [audio, video]);
+  video.frames(false);
+  assert.deepEqual(peer.remote.getTracks(), [audio]);
+  assert.deepEqual(changes, ["microphone", "camera", "camera", "camera"]);
+});
+
+test("the upload budget goes to the camera's sender; the microphone's keeps the audio rate", async () => {
+  const { peer, pc } = link();
+  peer.offer();
+  await peer.setBudget(500);
+  const [microphone, camera] = pc.transceivers;
+  assert.deepEqual(microphone.sender.parameters.encodings, [{ maxBitrate: 40_000 }]);
+  assert.deepEqual(camera.sender.parameters.encodings, [videoEncoding(500)]);
+  assert.deepEqual(videoEncoding(500), { maxBitrate: 500_000, scaleResolutionDownBy: 2, maxFramerate: 30 });
+});
+
+test("each sender's share of the budget follows PROTOCOL.md's formula and bounds", () => {
+  assert.equal(videoShare(2500, 0), 0);
+  assert.equal(videoShare(2500, 1), 2460);
+  assert.equal(videoShare(2500, 3), Math.round((2500 - 120) / 3));
+  assert.equal(videoShare(100_000, 1), 2500);
+  assert.equal(videoShare(500, 7), 100);
+  assert.deepEqual(videoEncoding(1200), { maxBitrate: 1_200_000, scaleResolutionDownBy: 1, maxFramerate: 30 });
+  assert.deepEqual(videoEncoding(600), { maxBitrate: 600_000, scaleResolutionDownBy: 1.5, maxFramerate: 30 });
+  assert.deepEqual(videoEncoding(299), { maxBitrate: 299_000, scaleResolutionDownBy: 3, maxFramerate: 15 });
+});
