@@ -68,7 +68,11 @@ export const SERVER = /** @type {Record<string, Shape>} */ ({
   left: { fields: {} },
   pong: { fields: { id: counter } },
   "room-state": { fields: { locked: boolean, by: orNull(peerId), ticket: orNull(matching(new RegExp(`^${B64URL}{16,128}$`))) } },
-  error: { fields: { code: text(1, 64), message: text(0, 1_000), about: orNull(text(0, 64)) } },
+  error: {
+    fields: { code: text(1, 64), message: text(0, 1_000), about: orNull(text(0, 64)) },
+    // Seconds to wait, with locked-out only; left out of every other error.
+    optional: { retry_after: integer(1, Number.MAX_SAFE_INTEGER) },
+  },
 });
 
 /**
