@@ -181,10 +181,16 @@ class RoomState(_Message, tag="room-state"):
     ticket: str | None
 
 
-class Error(_Message, tag="error"):
+# Seconds as a whole number, so that a page need not read a wait out of `message`'s words.
+RetryAfter = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Error(_Message, tag="error", omit_defaults=True):
     code: ErrorCode
     message: str
-    about: str | None = None
+    about: str | None  # always sent, null when unknown: no default, so never omitted
+    # Only with a code that makes the client wait (locked-out); absent from every other error.
+    retry_after: RetryAfter | None = None
 
 
 ServerMessage = Welcome | Joined | PeerJoined | PeerLeft | Relayed | Left | Pong | RoomState | Error
@@ -203,9 +209,15 @@ SERVER_TYPES: Final = (
 )
 
 
-def error(code: ErrorCode, about: str | None = None, detail: str | None = None) -> Error:
+def error(
+    code: ErrorCode,
+    about: str | None = None,
+    detail: str | None = None,
+    *,
+    retry_after: int | None = None,
+) -> Error:
     text = ERROR_TEXT[code] if detail is None else f"{ERROR_TEXT[code]} {detail}"
-    return Error(code=code, message=text, about=about)
+    return Error(code=code, message=text, about=about, retry_after=retry_after)
 
 
 # RFC 8259 section 9 lets a parser limit nesting. Ours stops where Python's recursion limit

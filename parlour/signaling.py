@@ -238,7 +238,10 @@ class Hub:
         wait = self.guard.locked(conn.address, now)
         if wait:
             detail = f"Try again in {math.ceil(wait / 60)} minutes."  # 900 s is 15, not 16
-            return [Delivery(conn, error(ErrorCode.LOCKED_OUT, about="join", detail=detail))]
+            refusal = error(
+                ErrorCode.LOCKED_OUT, about="join", detail=detail, retry_after=math.ceil(wait)
+            )
+            return [Delivery(conn, refusal)]
         try:
             key = keys.verifier(keys.unb64url(message.room))
         except ValueError:

@@ -244,6 +244,17 @@ def test_error_encodes_code_message_and_null_about() -> None:
     assert data["message"].endswith(" Wait.")
 
 
+def test_retry_after_travels_as_whole_seconds_and_only_when_given() -> None:
+    """An error with a wait carries retry_after in seconds; one without leaves the field out."""
+    timed = protocol.error(ErrorCode.LOCKED_OUT, "join", retry_after=900)
+    data = json.loads(protocol.encode(timed))
+    assert data["retry_after"] == 900
+    assert protocol.decode_server(protocol.encode(timed)) == timed
+    plain = json.loads(protocol.encode(protocol.error(ErrorCode.NO_SUCH_ROOM, "join")))
+    assert "retry_after" not in plain
+    assert plain["about"] == "join"
+
+
 def test_every_error_code_has_human_text() -> None:
     """No code lacks the sentence that goes with it."""
     assert set(protocol.ERROR_TEXT) == set(ErrorCode)

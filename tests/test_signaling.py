@@ -388,13 +388,17 @@ def test_failed_joins_are_delayed_then_locked_out_per_address(net: Net, clock: F
     answer = net.one(guesser)
     assert summary(answer) == error("locked-out", "join")
     assert "15 minutes" in answer["message"]
+    assert answer["retry_after"] == JoinGuard.LOCKOUT
     assert net.hub.spaces == {}
 
-    # A second connection from the same address is locked out too.
+    # A second connection from the same address is locked out too, for what is left of it.
+    clock.advance(100.5)
     again = net.connect("198.51.100.1")
     net.take(again)
     net.send(again, join(LOUNGE))
-    assert summary(net.one(again)) == error("locked-out", "join")
+    later = net.one(again)
+    assert summary(later) == error("locked-out", "join")
+    assert later["retry_after"] == JoinGuard.LOCKOUT - 100  # rounded up: never too early
 
     # Another address is untouched: no delay, and it gets in.
     neighbour = net.connect("198.51.100.2")
