@@ -1,8 +1,15 @@
-"""The `parlour` command, run for real in a temporary folder as an operator would."""
+"""The `parlour` command as an operator runs it, in a temporary folder.
+
+Most tests call its `main()` in-process, with room keys stretched by a cheap count (the verifier
+is the same function of a cheaper stretch); two run `python -m parlour` as a real process, with
+the protocol's count, checked against PROTOCOL.md's vectors.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
 import re
 import socket
 import stat
@@ -15,17 +22,69 @@ import pytest
 
 from parlour import __version__, cli, config, keys
 from parlour.settings import Settings, Tls, TlsMode
+from tests.helpers import CHEAP_ITERATIONS, vectors
 
 
-def parlour(
+@dataclasses.dataclass(frozen=True)
+class Done:
+    """What one command printed."""
+
+    stdout: str
+    stderr: str
+
+
+class Parlour:
+    """`parlour ARGS` in `folder`, in-process: `cli.main` with this stdin and captured output.
+
+    An expected problem is a sentence and an exit code; anything else escapes `main` as an
+    exception and fails the test, as a traceback would from the real command.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self._monkeypatch = monkeypatch
+        self._capsys = capsys
+
+    def __call__(self, folder: Path, *args: str, stdin: str = "", code: int = 0) -> Done:
+        self._monkeypatch.chdir(folder)
+        self._monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        self._capsys.readouterr()
+        try:
+            returned: int | str | None = cli.main(list(args))
+        except SystemExit as exit_:  # argparse: --version, and usage errors
+            returned = exit_.code
+        out, err = self._capsys.readouterr()
+        assert returned == code, (out, err)
+        return Done(out, err)
+
+
+@pytest.fixture(autouse=True)
+def cheap_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room keys written in this process are stretched with CHEAP_ITERATIONS."""
+    monkeypatch.setattr(cli, "STRETCH_ITERATIONS", CHEAP_ITERATIONS)
+
+
+@pytest.fixture
+def parlour(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Parlour:
+    return Parlour(monkeypatch, capsys)
+
+
+def verifier(passphrase: str, salt: bytes) -> bytes:
+    """What the CLI stores for this passphrase in this process (see `cheap_stretch`)."""
+    return keys.room_keys(passphrase, salt, CHEAP_ITERATIONS).verifier
+
+
+def process(
     folder: Path, *args: str, stdin: str = "", code: int = 0
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m parlour ARGS` as a real process in `folder`."""
     done = subprocess.run(
         [sys.executable, "-m", "parlour", *args],
         cwd=folder,
         input=stdin,
         capture_output=True,
         text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONUTF8": "1"},
         timeout=60,
         check=False,
     )
@@ -41,17 +100,44 @@ def printed_passphrase(stdout: str) -> str:
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
+def folder(tmp_path: Path, parlour: Parlour) -> Path:
     """A folder with a fresh parlour.toml, as `parlour init` leaves it."""
     parlour(tmp_path, "init")
     return tmp_path
 
 
-def test_version() -> None:
-    assert parlour(Path.cwd(), "--version").stdout == f"parlour {__version__}\n"
+def test_a_real_process_writes_the_room_the_protocol_vectors_open(tmp_path: Path) -> None:
+    """As a process, with the protocol's stretch: init, room add from stdin, check; the stored
+    verifier is PROTOCOL.md's for that passphrase and salt."""
+    v = vectors()
+    room = v["rooms"][-1]  # white space and a ligature that only normalizing folds
+    process(tmp_path, "init")
+    path = tmp_path / "parlour.toml"
+    salt = re.search(r'^salt = "([^"]+)"$', path.read_text(), re.M)
+    assert salt is not None
+    path.write_text(path.read_text().replace(salt.group(1), v["salt"]))
+    stdin = room["passphrase"] + "\n"
+    done = process(tmp_path, "room", "add", "lounge", "--passphrase-stdin", stdin=stdin)
+    assert printed_passphrase(done.stdout) == room["normalized"]
+    [stored] = config.load(path).rooms
+    assert keys.b64url(stored.verifier) == room["verifier"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert process(tmp_path, "check").stdout == "parlour.toml: OK (1 room)\n"
 
 
-def test_init_writes_a_private_file_that_checks_ok(tmp_path: Path) -> None:
+def test_a_real_process_prints_its_version_and_exits_2_on_a_bad_command_line(
+    tmp_path: Path,
+) -> None:
+    """`python -m parlour --version` prints the version; a malformed command prints usage."""
+    assert process(tmp_path, "--version").stdout == f"parlour {__version__}\n"
+    assert "usage:" in process(tmp_path, "room", "add", code=2).stderr
+
+
+def test_version(tmp_path: Path, parlour: Parlour) -> None:
+    assert parlour(tmp_path, "--version").stdout == f"parlour {__version__}\n"
+
+
+def test_init_writes_a_private_file_that_checks_ok(tmp_path: Path, parlour: Parlour) -> None:
     done = parlour(tmp_path, "init")
     assert "parlour room add NAME" in done.stdout
     path = tmp_path / "parlour.toml"
@@ -62,7 +148,7 @@ def test_init_writes_a_private_file_that_checks_ok(tmp_path: Path) -> None:
     assert parlour(tmp_path, "check").stdout == "parlour.toml: OK (0 rooms)\n"
 
 
-def test_init_writes_a_ticket_key_of_its_own(tmp_path: Path) -> None:
+def test_init_writes_a_ticket_key_of_its_own(tmp_path: Path, parlour: Parlour) -> None:
     """Each new file gets a fresh secrets.ticket_key, so locks it serves survive a restart."""
     parlour(tmp_path, "init")
     parlour(tmp_path, "init", "--config", "other.toml")
@@ -73,7 +159,9 @@ def test_init_writes_a_ticket_key_of_its_own(tmp_path: Path) -> None:
     assert second not in (None, first)
 
 
-def test_check_on_a_file_without_ticket_key_is_ok_and_offers_one(folder: Path) -> None:
+def test_check_on_a_file_without_ticket_key_is_ok_and_offers_one(
+    folder: Path, parlour: Parlour
+) -> None:
     """An old file lacking ticket_key still checks OK; check prints a fresh line to add."""
     path = folder / "parlour.toml"
     old = config.load(path).ticket_key
@@ -88,7 +176,9 @@ def test_check_on_a_file_without_ticket_key_is_ok_and_offers_one(folder: Path) -
     assert keys.unb64url(found.group(1)) != old
 
 
-def test_check_offers_a_fresh_salt_but_never_echoes_the_broken_one(folder: Path) -> None:
+def test_check_offers_a_fresh_salt_but_never_echoes_the_broken_one(
+    folder: Path, parlour: Parlour
+) -> None:
     """`parlour check` on a broken salt prints a fresh value to paste, not the old value."""
     path = folder / "parlour.toml"
     text = path.read_text()
@@ -102,7 +192,7 @@ def test_check_offers_a_fresh_salt_but_never_echoes_the_broken_one(folder: Path)
     assert len(keys.unb64url(fresh.group(1))) == 32
 
 
-def test_init_refuses_to_overwrite_without_force(folder: Path) -> None:
+def test_init_refuses_to_overwrite_without_force(folder: Path, parlour: Parlour) -> None:
     before = (folder / "parlour.toml").read_text()
     done = parlour(folder, "init", code=1)
     assert "already exists" in done.stderr
@@ -112,7 +202,9 @@ def test_init_refuses_to_overwrite_without_force(folder: Path) -> None:
     assert (folder / "parlour.toml").read_text() != before
 
 
-def test_room_add_prints_a_passphrase_that_matches_the_stored_verifier(folder: Path) -> None:
+def test_room_add_prints_a_passphrase_that_matches_the_stored_verifier(
+    folder: Path, parlour: Parlour
+) -> None:
     done = parlour(folder, "room", "add", "lounge")
     passphrase = printed_passphrase(done.stdout)
     assert len(passphrase.split()) == keys.PASSPHRASE_WORDS
@@ -120,13 +212,13 @@ def test_room_add_prints_a_passphrase_that_matches_the_stored_verifier(folder: P
     settings = config.load(folder / "parlour.toml")
     [room] = settings.rooms
     assert room.name == "lounge"
-    assert room.verifier == keys.room_keys(passphrase, settings.salt).verifier
+    assert room.verifier == verifier(passphrase, settings.salt)
     assert passphrase not in (folder / "parlour.toml").read_text()
     link = f"http://127.0.0.1:8080{settings.base_path}/#{quote(passphrase, safe='')}"
     assert f"Join link:  {link}\n" in done.stdout
 
 
-def test_room_add_prints_the_public_url_link(folder: Path) -> None:
+def test_room_add_prints_the_public_url_link(folder: Path, parlour: Parlour) -> None:
     """With public_url (commented out in the new file, here enabled) the link leads through it."""
     path = folder / "parlour.toml"
     commented = '# public_url = "https://call.example.org"\n'
@@ -141,7 +233,9 @@ def test_room_add_prints_the_public_url_link(folder: Path) -> None:
     assert "server.public_url" not in done.stdout
 
 
-def test_room_add_on_every_interface_links_to_this_machine_by_name(folder: Path) -> None:
+def test_room_add_on_every_interface_links_to_this_machine_by_name(
+    folder: Path, parlour: Parlour
+) -> None:
     path = folder / "parlour.toml"
     path.write_text(path.read_text().replace('host = "127.0.0.1"', 'host = "0.0.0.0"'))
     done = parlour(folder, "room", "add", "lounge")
@@ -155,28 +249,28 @@ def test_room_add_on_every_interface_links_to_this_machine_by_name(folder: Path)
     ) in done.stdout
 
 
-def test_room_add_reads_a_chosen_passphrase_from_stdin(folder: Path) -> None:
+def test_room_add_reads_a_chosen_passphrase_from_stdin(folder: Path, parlour: Parlour) -> None:
     stdin = "  correct  horse battery staple\n"
     parlour(folder, "room", "add", "den", "--passphrase-stdin", "--max-members", "3", stdin=stdin)
     settings = config.load(folder / "parlour.toml")
     [room] = settings.rooms
     assert room.max_members == 3
     # Stretching normalizes, so what people mean is what counts.
-    assert room.verifier == keys.room_keys("correct horse battery staple", settings.salt).verifier
+    assert room.verifier == verifier("correct horse battery staple", settings.salt)
 
 
 @pytest.mark.parametrize(
     ("stdin", "refusal"), [("", "No passphrase"), ("too short \n", "only 9 characters")]
 )
 def test_room_add_refuses_an_empty_or_short_passphrase(
-    folder: Path, stdin: str, refusal: str
+    folder: Path, stdin: str, refusal: str, parlour: Parlour
 ) -> None:
     done = parlour(folder, "room", "add", "den", "--passphrase-stdin", stdin=stdin, code=1)
     assert refusal in done.stderr
     assert config.load(folder / "parlour.toml").rooms == ()
 
 
-def test_room_add_refuses_a_passphrase_another_room_has(folder: Path) -> None:
+def test_room_add_refuses_a_passphrase_another_room_has(folder: Path, parlour: Parlour) -> None:
     stdin = "one passphrase for two\n"
     parlour(folder, "room", "add", "a", "--passphrase-stdin", stdin=stdin)
     done = parlour(folder, "room", "add", "b", "--passphrase-stdin", stdin=stdin, code=1)
@@ -184,14 +278,16 @@ def test_room_add_refuses_a_passphrase_another_room_has(folder: Path) -> None:
     assert done.stdout == ""
 
 
-def test_room_add_refuses_a_taken_name_without_printing_a_passphrase(folder: Path) -> None:
+def test_room_add_refuses_a_taken_name_without_printing_a_passphrase(
+    folder: Path, parlour: Parlour
+) -> None:
     parlour(folder, "room", "add", "lounge")
     done = parlour(folder, "room", "add", "lounge", code=1)
     assert "already a room named lounge" in done.stderr
     assert done.stdout == ""
 
 
-def test_room_list_shows_names_and_sizes_never_verifiers(folder: Path) -> None:
+def test_room_list_shows_names_and_sizes_never_verifiers(folder: Path, parlour: Parlour) -> None:
     parlour(folder, "room", "add", "lounge")
     parlour(folder, "room", "add", "kitchen_table", "--max-members", "4")
     listed = parlour(folder, "room", "list").stdout
@@ -202,7 +298,7 @@ def test_room_list_shows_names_and_sizes_never_verifiers(folder: Path) -> None:
         assert keys.b64url(room.verifier) not in listed
 
 
-def test_room_remove(folder: Path) -> None:
+def test_room_remove(folder: Path, parlour: Parlour) -> None:
     parlour(folder, "room", "add", "lounge")
     assert "Removed room lounge" in parlour(folder, "room", "remove", "lounge").stdout
     assert parlour(folder, "room", "list").stdout.startswith("No rooms in parlour.toml.")
@@ -210,7 +306,7 @@ def test_room_remove(folder: Path) -> None:
     assert done.stderr == "There is no room named lounge in parlour.toml.\n"
 
 
-def test_check_on_a_broken_file_names_every_key_and_fix(folder: Path) -> None:
+def test_check_on_a_broken_file_names_every_key_and_fix(folder: Path, parlour: Parlour) -> None:
     path = folder / "parlour.toml"
     path.write_text(path.read_text().replace("port = 8080", 'port = "80a"\nprot = 1'))
     done = parlour(folder, "check", code=1)
@@ -223,7 +319,7 @@ def test_check_on_a_broken_file_names_every_key_and_fix(folder: Path) -> None:
     assert len(problems) == 2
 
 
-def test_check_on_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+def test_check_on_a_missing_file_says_how_to_make_one(tmp_path: Path, parlour: Parlour) -> None:
     done = parlour(tmp_path, "check", code=1)
     assert done.stderr == (
         "parlour.toml: the file does not exist. "
@@ -231,7 +327,7 @@ def test_check_on_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     )
 
 
-def test_every_command_takes_config(tmp_path: Path) -> None:
+def test_every_command_takes_config(tmp_path: Path, parlour: Parlour) -> None:
     parlour(tmp_path, "init", "--config", "elsewhere.toml")
     parlour(tmp_path, "room", "add", "lounge", "--config", "elsewhere.toml")
     assert parlour(tmp_path, "room", "list", "--config", "elsewhere.toml").stdout.startswith(
@@ -244,21 +340,21 @@ def test_every_command_takes_config(tmp_path: Path) -> None:
     assert not (tmp_path / "parlour.toml").exists()
 
 
-def test_room_add_refuses_on_a_broken_file(folder: Path) -> None:
+def test_room_add_refuses_on_a_broken_file(folder: Path, parlour: Parlour) -> None:
     path = folder / "parlour.toml"
     path.write_text(path.read_text().replace("port = 8080", "port = true"))
     done = parlour(folder, "room", "add", "lounge", code=1)
     assert "server.port" in done.stderr
 
 
-def test_serve_refuses_a_broken_file_before_starting(folder: Path) -> None:
+def test_serve_refuses_a_broken_file_before_starting(folder: Path, parlour: Parlour) -> None:
     path = folder / "parlour.toml"
     path.write_text(path.read_text().replace("port = 8080", "port = true"))
     assert "server.port: must be" in parlour(folder, "serve", code=1).stderr
 
 
 @pytest.mark.parametrize("args", [[], ["room"], ["room", "add"], ["bogus"]])
-def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], parlour: Parlour) -> None:
     assert "usage:" in parlour(tmp_path, *args, code=2).stderr
 
 
@@ -269,7 +365,7 @@ def test_first_run_writes_a_config_with_one_working_room(tmp_path: Path) -> None
     settings = config.load(path)
     [room] = settings.rooms
     assert room.name == name == "lounge"
-    assert room.verifier == keys.room_keys(passphrase, settings.salt).verifier
+    assert room.verifier == verifier(passphrase, settings.salt)
     assert passphrase not in path.read_text()
 
 
