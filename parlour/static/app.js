@@ -166,7 +166,8 @@ async function join(name, passphrase) {
     joined = await signaling.join(passphrase);
   } catch (error) {
     const code = error instanceof SignalingError ? error.code : "closed";
-    prejoin.showError(joinError(code, error instanceof Error ? error.message : ""));
+    const retryAfter = error instanceof SignalingError ? error.retryAfter : null;
+    prejoin.showError(joinError(code, error instanceof Error ? error.message : "", retryAfter));
     signaling?.close();
     return;
   }
@@ -243,9 +244,9 @@ function listen(signaling, call, talk, lock) {
     else lockNote = { name: participant.name, locked }; // before the server's word: wait for it
   });
   signaling.addEventListener("server-error", (event) => {
-    const { code, message, about } = /** @type {CustomEvent} */ (event).detail;
+    const { code, message, about, retryAfter } = /** @type {CustomEvent} */ (event).detail;
     if (about !== "join") return;
-    refusal = `The server would not let this page back into the room. ${joinError(code, message)}`;
+    refusal = `The server would not let this page back into the room. ${joinError(code, message, retryAfter)}`;
     tell(refusal);
   });
 }

@@ -301,7 +301,10 @@ export class Call extends EventTarget {
    * @param {{peers: string[], iceServers: RTCIceServer[], uploadKbps: number}} detail
    */
   onRejoined({ peers, iceServers, uploadKbps }) {
+    // Each join brings the servers to use from now on (TURN credentials are made per join and
+    // expire): the connections that exist take them too, for their next ICE restart.
     this.iceServers = iceServers;
+    for (const link of this.links.values()) link.useIceServers(iceServers);
     this.uploadKbps = uploadKbps;
     for (const peer of peers) void this.pairing.introduce(peer);
   }

@@ -299,6 +299,16 @@ export class PeerLink extends EventTarget {
     if (KIND[role] === "video") await this.applyBudget();
   }
 
+  /** @param {RTCIceServer[]} iceServers */
+  useIceServers(iceServers) {
+    if (this.closed) return;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+    } catch (error) {
+      this.warn("could not take the new ICE servers", error);
+    }
+  }
+
   /** @param {number} videoKbps */
   async setBudget(videoKbps) {
     this.budgetKbps = videoKbps;

@@ -47,15 +47,21 @@ export function unsupported() {
   return null;
 }
 
-/** @param {string} code @param {string} serverMessage */
-export function joinError(code, serverMessage = "") {
+/**
+ * What to tell a person whose join was refused.
+ * @param {string} code  the server's error code, or the page's own ("closed", "weak-welcome")
+ * @param {string} [serverMessage]  the sentence that came with it; only the page's own is shown
+ * @param {number | null} [retryAfter]  seconds until trying again can help, as the server said
+ */
+export function joinError(code, serverMessage = "", retryAfter = null) {
   if (code === "weak-welcome") {
     return `${serverMessage} This page did not use your passphrase with it. Tell whoever runs this server.`;
   }
   const text = JOIN_ERRORS[code] ?? `The server refused to let you in (${code}).`;
-  const minutes = /in (\d+) minute/.exec(serverMessage)?.[1];
-  if (code === "locked-out") return `${text} ${minutes ? `Wait ${minutes} minutes` : "Wait a while"}, then try again.`;
-  return text;
+  if (code !== "locked-out") return text;
+  const minutes = retryAfter ? Math.ceil(retryAfter / 60) : 0;
+  const wait = minutes > 1 ? `Wait ${minutes} minutes` : minutes === 1 ? "Wait a minute" : "Wait a while";
+  return `${text} ${wait}, then try again.`;
 }
 
 /** @type {string | null} */

@@ -15,7 +15,7 @@
  *   peer-joined  {peer}
  *   peer-left    {peer}
  *   envelope     {from, seq, iv, ct}  a sealed envelope, in the order it arrived
- *   server-error {code, message, about}  an error not answering a pending connect or join
+ *   server-error {code, message, about, retryAfter?}  an error not answering a pending connect or join
  *   malformed    {type}               the server sent something that is not as PROTOCOL.md says
  *   closed       {code, reason}       the end: no more reconnecting
  */
@@ -83,11 +83,15 @@ async function ticketSlot(locator) {
 }
 
 export class SignalingError extends Error {
-  /** @param {string} code @param {string} message */
-  constructor(code, message) {
+  /**
+   * @param {string} code @param {string} message
+   * @param {number | null} [retryAfter]  seconds until trying again can help, when the server said
+   */
+  constructor(code, message, retryAfter = null) {
     super(message);
     this.name = "SignalingError";
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -361,11 +365,11 @@ export class Signaling extends EventTarget {
     });
   }
 
-  /** @param {string} code @param {string} message */
-  fail(code, message) {
+  /** @param {string} code @param {string} message @param {number} [retryAfter] */
+  fail(code, message, retryAfter) {
     const pending = this.pending;
     this.pending = null;
-    pending?.reject(new SignalingError(code, message));
+    pending?.reject(new SignalingError(code, message, retryAfter ?? null));
   }
 
   /**
@@ -401,7 +405,7 @@ export class Signaling extends EventTarget {
         // Back on the server but refused (the room was removed, this address is locked out,
         // or the server now asks for weaker keys): retrying would not help. The page hears why.
         this.room = null;
-        this.emit("server-error", { code: error.code, message: error.message, about: "join" });
+        this.emit("server-error", { code: error.code, message: error.message, about: "join", retryAfter: error.retryAfter });
         this.close();
       }
       // Transient: the socket dropped (or, refused, is being closed by the server), and
@@ -497,7 +501,13 @@ export class Signaling extends EventTarget {
       case "error":
         // Before the welcome, an error refuses the socket itself (too-many-connections).
         if (pending && (pending.type === "welcome" || (message.about === "join" && pending.type === "joined"))) {
-          this.fail(message.code, message.message);
+          this.fail(message.code, message.message, message.retry_after);
+        } else if (message.about === "lock" && this.restoring) {
+          // The server did not take back the lock this page held (not its ticket, or too old):
+          // the room stays open, and the ticket is worth nothing any more.
+          this.restoring = false;
+          this.setTicket(null);
+          this.emit("server-error", { code: message.code, message: message.message, about: message.about });
         } else {
           this.emit("server-error", { code: message.code, message: message.message, about: message.about });
         }

@@ -250,3 +250,28 @@ test("a join refused with room-locked forgets the ticket and goes back to ready"
   assert.equal(signaling.state, "ready");
   assert.equal(storage.getItem(slot), null);
 });
+
+test("a lock the server will not take back forgets the ticket, and the next room-state is not a restore", async () => {
+  const storage = fakeStorage();
+  const slot = `parlour.ticket.${b64url(await crypto.subtle.digest("SHA-256", unb64url(ROOM.locator)))}`;
+  storage.setItem(slot, TICKET);
+  const { signaling, socket } = await inRoom(environment(storage), joinedMessage({ peers: [], locked: false }));
+  assert.deepEqual(socket.sent.at(-1), { type: "lock", ticket: TICKET });
+  const refused = next(signaling, "server-error");
+  socket.deliver({ type: "error", code: "invalid-ticket", message: "Not a ticket of this room.", about: "lock" });
+  assert.equal((await refused).code, "invalid-ticket");
+  assert.equal(storage.getItem(slot), null);
+  assert.equal(signaling.ticket, null);
+  const state = next(signaling, "room-state");
+  socket.deliver({ type: "room-state", locked: true, by: "BBBBBBBB", ticket: TICKET });
+  assert.deepEqual(await state, { locked: true, restored: false });
+});
+
+test("a locked-out join carries the server's retry_after as a number of seconds", async () => {
+  const { signaling, socket } = await welcomed();
+  const { locator, key } = await roomKeys();
+  const entering = signaling.enter(locator, key);
+  await next(signaling, "state", (d) => d.state === "joining");
+  socket.deliver({ type: "error", code: "locked-out", message: "Too many wrong passphrases.", about: "join", retry_after: 900 });
+  await assert.rejects(entering, (error) => error instanceof SignalingError && error.code === "locked-out" && error.retryAfter === 900);
+});
