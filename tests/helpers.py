@@ -1,4 +1,5 @@
-"""Shared test helpers: settings with real room keys, PROTOCOL.md parsing, a clock tests drive."""
+"""Shared test helpers: settings with real room keys, PROTOCOL.md parsing, a clock tests drive,
+reading the server's next message."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from parlour import keys
 from parlour.settings import Room, Settings
+from tests.support import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL_MD = ROOT / "PROTOCOL.md"
@@ -16,6 +20,7 @@ PROTOCOL_MD = ROOT / "PROTOCOL.md"
 SALT = bytes(range(32))
 # The hub only ever sees locators, so tests may stretch cheaply; the vectors use the real count.
 CHEAP_ITERATIONS = 1_000
+RECEIVE_TIMEOUT = scaled(20.0)
 
 
 class FakeClock:
@@ -70,4 +75,14 @@ def vectors() -> dict[str, Any]:
     blocks = re.findall(r"^```json vectors\n(.*?)^```$", protocol_text(), re.S | re.M)
     assert len(blocks) == 1, "PROTOCOL.md must hold exactly one ```json vectors block"
     data: dict[str, Any] = json.loads(blocks[0])
+    return data
+
+
+async def receive(
+    ws: aiohttp.ClientWebSocketResponse, timeout: float = RECEIVE_TIMEOUT
+) -> dict[str, Any]:
+    """The next message on `ws`, which must be a text frame holding JSON."""
+    message = await ws.receive(timeout=timeout)
+    assert message.type is aiohttp.WSMsgType.TEXT, message
+    data: dict[str, Any] = json.loads(message.data)
     return data

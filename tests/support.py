@@ -18,7 +18,29 @@ from typing import IO, Self
 
 from parlour import keys, tickets
 
-STARTUP_TIMEOUT = 20.0
+
+def _timeout_factor() -> float:
+    text = os.environ.get("PARLOUR_TEST_TIMEOUT_FACTOR", "1")
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = 0.0
+    if not 0 < factor < float("inf"):
+        raise ValueError(f"PARLOUR_TEST_TIMEOUT_FACTOR must be a number above 0, not {text!r}")
+    return factor
+
+
+# Every wait of the tests is scaled by this one factor: a shared or slow machine needs longer
+# for the same events (shared/TESTING.md, "Load"), and a fixed wait would fail there.
+TIMEOUT_FACTOR = _timeout_factor()
+
+
+def scaled(seconds: float) -> float:
+    """A wait of `seconds` on a quiet machine, times PARLOUR_TEST_TIMEOUT_FACTOR."""
+    return seconds * TIMEOUT_FACTOR
+
+
+STARTUP_TIMEOUT = scaled(20.0)
 LISTENING = r"is listening on (\S+)"
 
 
@@ -150,7 +172,7 @@ class ParlourProcess:
     def send(self, signum: signal.Signals) -> None:
         self.process.send_signal(signum)
 
-    def stop(self, timeout: float = 15.0) -> int:
+    def stop(self, timeout: float = scaled(15.0)) -> int:
         """SIGTERM, wait for the exit, close the pipes; kill only if it does not go."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -17,11 +17,14 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
-from parlour import __version__, keys
+from parlour import __version__, keys, protocol
 from parlour.config import load as load_config
-from parlour.server import _announce, _reload
+from parlour.ice import StunServers
+from parlour.server import Running, _announce, _reload
 from parlour.settings import Settings
 from parlour.signaling import Hub
+from parlour.web import Site
+from tests.helpers import receive
 from tests.support import ParlourProcess, room_keys, write_config
 
 SALT = keys.generate_salt()
@@ -54,13 +57,6 @@ def server(tmp_path: Path) -> Iterator[ParlourProcess]:
 async def session() -> Any:
     async with aiohttp.ClientSession() as client:
         yield client
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    message = await ws.receive(timeout=TIMEOUT)
-    assert message.type is WSMsgType.TEXT, message
-    data: dict[str, Any] = json.loads(message.data)
-    return data
 
 
 async def connect(
@@ -286,6 +282,33 @@ async def test_serve_with_public_url_prints_it_and_still_serves_where_it_listens
             assert response.status == 200
 
 
+def layers(settings: Settings) -> Running:
+    """What `parlour serve` reloads, built as it builds them, with no socket."""
+    ice = StunServers(settings.stun_servers)
+    hub = Hub(settings.policy(), ice=ice)
+    return Running(settings, hub, ice, Site(hub, settings.prefix(), settings.trusted_proxies))
+
+
+def test_a_reload_hands_each_layer_its_part_of_the_new_file(tmp_path: Path) -> None:
+    """Rooms and budget reach the hub, STUN servers the ICE provider, proxies the web layer."""
+    path = write_config(tmp_path, {}, salt=SALT, base_path=BASE)
+    running = layers(load_config(path))
+    conn, _ = running.hub.connect("192.0.2.1")
+    assert running.ice(conn) == []
+    assert running.site.trusted_proxies == ()
+    assert running.hub.policy.rooms == ()
+    write_config(tmp_path, {"lounge": (LOUNGE, 3)}, salt=SALT, base_path=BASE)
+    text = path.read_text()
+    text = text.replace("[server]\n", '[server]\ntrusted_proxies = ["10.0.0.0/8"]\n')
+    text = text.replace("[call]\n", '[call]\nstun_servers = ["stun:stun.example.org:3478"]\n')
+    path.write_text(text)
+    _reload(running)
+    assert running.ice(conn) == [protocol.IceServer(urls=["stun:stun.example.org:3478"])]
+    assert [str(network) for network in running.site.trusted_proxies] == ["10.0.0.0/8"]
+    assert [(room.name, room.max_members) for room in running.hub.policy.rooms] == [("lounge", 3)]
+    assert running.settings.source == path.resolve()
+
+
 def secret_pieces(secret: str, size: int = 8) -> list[str]:
     return [secret[i : i + size] for i in range(len(secret) - size + 1)]
 
@@ -299,7 +322,7 @@ def test_a_refused_reload_logs_no_secret_old_or_fresh(
 ) -> None:
     """A reload refused for a secret key logs the key and the fault, not the value nor a new one."""
     path = write_config(tmp_path, {}, salt=SALT, base_path=BASE)
-    hub = Hub(load_config(path))
+    running = layers(load_config(path))
     text = path.read_text()
     salt = keys.b64url(SALT)
     admin = tomllib.loads(text)["secrets"]["admin_path"]
@@ -312,7 +335,7 @@ def test_a_refused_reload_logs_no_secret_old_or_fresh(
     }[broken]
     path.write_text(bad)
     caplog.set_level(logging.DEBUG)
-    _reload(hub)
+    _reload(running)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     logged = logged.replace(str(path.resolve()), "FILE")
     assert "reload refused" in logged
@@ -321,4 +344,4 @@ def test_a_refused_reload_logs_no_secret_old_or_fresh(
         for piece in secret_pieces(secret):
             assert piece not in logged, logged
     assert not re.search(r"[A-Za-z0-9_-]{22,}", logged), logged
-    assert hub.settings.salt == SALT  # and the running settings stay
+    assert running.settings.salt == running.hub.policy.salt == SALT  # and the running ones stay

@@ -13,7 +13,7 @@ import os
 import socket
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from parlour import protocol, web
 from parlour.guard import JoinGuard
 from parlour.settings import Settings
 from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, MESSAGE_DROPS, Hub
-from tests.helpers import FakeClock, locator, room, settings
+from tests.helpers import FakeClock, locator, receive, room, settings
 
 LOUNGE = "correct horse battery staple"
 TINY = "two is company"
@@ -64,6 +64,7 @@ def an_asset() -> str:
 class World:
     client: Any  # aiohttp.test_utils.TestClient
     hub: Hub
+    site: web.Site
     clock: FakeClock
     settings: Settings
 
@@ -77,13 +78,6 @@ class World:
         welcome = await receive(ws)
         assert welcome["type"] == "welcome"
         return ws
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    message = await ws.receive(timeout=TIMEOUT)
-    assert message.type is WSMsgType.TEXT, message
-    data: dict[str, Any] = json.loads(message.data)
-    return data
 
 
 async def send(ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> None:
@@ -101,10 +95,10 @@ async def joined(world: World, passphrase: str) -> tuple[aiohttp.ClientWebSocket
 async def start(aiohttp_client: AiohttpClient, **overrides: Any) -> World:
     current = make_settings(**overrides)
     clock = FakeClock()
-    hub = Hub(current, clock=clock)
-    app, _site = web.build_app(hub, current)
+    hub = Hub(current.policy(), clock=clock)
+    app, site = web.build_app(hub, current)
     client = await aiohttp_client(app, auto_decompress=False)
-    return World(client, hub, clock, current)
+    return World(client, hub, site, clock, current)
 
 
 @pytest.fixture
@@ -385,7 +379,7 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[str]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     current = make_settings()
-    runner, _site = web.make_runner(Hub(current), current)
+    runner, _site = web.make_runner(Hub(current.policy()), current)
     await runner.setup()
     site = aioweb.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
     await site.start()
@@ -823,10 +817,10 @@ async def test_forwarded_ports_do_not_make_new_addresses_for_the_connection_limi
 
 
 async def test_reloaded_trusted_proxies_apply_to_new_sockets(world: World) -> None:
-    """hub.apply() with trusted_proxies makes the next socket's X-Forwarded-For count."""
+    """site.apply() with trusted_proxies makes the next socket's X-Forwarded-For count."""
     assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "127.0.0.1"
     trusted = (ipaddress.ip_network("127.0.0.0/8"),)
-    world.hub.apply(replace(world.settings, trusted_proxies=trusted))
+    world.site.apply(trusted)
     assert await address_seen(world, {"X-Forwarded-For": "203.0.113.5"}) == "203.0.113.5"
 
 
@@ -862,7 +856,7 @@ async def logged_server(
     logging.getLogger("aiohttp.access").addHandler(access)
     logging.getLogger("aiohttp.server").addHandler(errors)
     current = make_settings()
-    runner, _site = web.make_runner(Hub(current), current)
+    runner, _site = web.make_runner(Hub(current.policy()), current)
     await runner.setup()
     await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
     try:
@@ -978,7 +972,7 @@ async def test_a_malformed_request_gets_a_neutral_answer(
 async def test_shutdown_closes_every_socket_with_1001(aiohttp_client: AiohttpClient) -> None:
     """Stopping the app closes each open socket with 1001 so clients know to reconnect."""
     current = make_settings()
-    app, site = web.build_app(Hub(current), current)
+    app, site = web.build_app(Hub(current.policy()), current)
     runner = aioweb.AppRunner(app)
     await runner.setup()
     await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
@@ -1036,7 +1030,7 @@ async def test_a_connection_that_never_finishes_a_request_is_closed(
     """Silence, or a request that never ends, holds a socket only until the idle bound."""
     monkeypatch.setattr(web, "HTTP_IDLE_SECONDS", 0.3)  # the same path, sooner
     current = make_settings()
-    runner, _site = web.make_runner(Hub(current), current)
+    runner, _site = web.make_runner(Hub(current.policy()), current)
     await runner.setup()
     await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
