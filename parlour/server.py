@@ -8,14 +8,17 @@ import logging
 import signal
 import ssl
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from aiohttp import web
 
 from parlour import __version__, config
+from parlour.ice import StunServers
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
-from parlour.web import make_runner
+from parlour.web import Site, make_runner
 
 log = logging.getLogger("parlour")
 
@@ -35,28 +38,85 @@ def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int
     return 0
 
 
+class Listener(Protocol):
+    """Something the server listens with: the web site's TCP port first; a STUN responder on
+    UDP, or another port, are to join it. All start before the announcement and all stop on
+    the one way out, last started first stopped."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class TcpListener:
+    """The web site on its TCP port (and its TLS, if any)."""
+
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, ssl_context: ssl.SSLContext | None
+    ) -> None:
+        self.runner = runner
+        self.host, self.port, self.ssl_context = host, port, ssl_context
+
+    async def start(self) -> None:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port, ssl_context=self.ssl_context)
+        await site.start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()  # closes every WebSocket with 1001 first (Site.close_all)
+
+    def bound_port(self) -> int | None:
+        """The port the socket got (port 0 asks the kernel for any free one)."""
+        for address in self.runner.addresses:
+            if isinstance(address, tuple):
+                return int(address[1])
+        return None
+
+
+@dataclass
+class Running:
+    """What a reload reaches: each layer is handed only the settings it runs on."""
+
+    settings: Settings
+    hub: Hub
+    ice: StunServers
+    site: Site
+
+    def apply(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hub.apply(settings.policy())
+        self.ice.apply(settings.stun_servers)
+        self.site.apply(settings.trusted_proxies)
+
+
 async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
     if missing := config.ticket_key_missing(settings):
         log.warning("%s", missing)
-    hub = Hub(settings)
+    ice = StunServers(settings.stun_servers)
+    hub = Hub(settings.policy(), ice=ice)
     runner, site = make_runner(hub, settings)
+    running = Running(settings, hub, ice, site)
     # Handlers first: whoever reads the announcement may signal at once, and SIGHUP's
     # default action would end the process.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, _reload, hub)
-    await runner.setup()
+    loop.add_signal_handler(signal.SIGHUP, _reload, running)
+    started: list[Listener] = []
     try:
         files, ssl_context = _tls(settings)
-        listener = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
-        await listener.start()
-        _announce(settings, _bound_port(runner) or settings.port, files, first_room)
+        web_listener = TcpListener(runner, settings.host, settings.port, ssl_context)
+        listeners: list[Listener] = [web_listener]
+        for listener in listeners:
+            started.append(listener)  # before start: one that fails half-way is stopped too
+            await listener.start()
+        _announce(settings, web_listener.bound_port() or settings.port, files, first_room)
         await stop.wait()
     finally:
         log.info("shutting down: closing %d connections", len(site.sockets))
-        await runner.cleanup()
+        for listener in reversed(started):
+            await listener.stop()
 
 
 def _tls(settings: Settings) -> tuple[tuple[Path, Path] | None, ssl.SSLContext | None]:
@@ -70,16 +130,9 @@ def _tls(settings: Settings) -> tuple[tuple[Path, Path] | None, ssl.SSLContext |
     return files, tls.ssl_context(files) if files else None
 
 
-def _bound_port(runner: web.AppRunner) -> int | None:
-    for address in runner.addresses:
-        if isinstance(address, tuple):
-            return int(address[1])
-    return None
-
-
-def _reload(hub: Hub) -> None:
+def _reload(running: Running) -> None:
     """Re-read the file. A broken file changes nothing; a good one applies without a drop."""
-    current = hub.settings
+    current = running.settings
     try:
         fresh = config.load(current.source)
     except config.ConfigError as exc:
@@ -91,7 +144,7 @@ def _reload(hub: Hub) -> None:
     if changed:
         log.warning("reload: %s change only on restart; running with the old", ", ".join(changed))
         fresh = dataclasses.replace(fresh, **{name: getattr(current, name) for name in changed})
-    hub.apply(fresh)
+    running.apply(fresh)
     log.info("reloaded %s: %d rooms", fresh.source, len(fresh.rooms))
 
 

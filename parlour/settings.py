@@ -46,6 +46,20 @@ class Room:
 
 
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """What the signalling core decides on, and nothing more: where and how the server listens
+    (host, port, TLS, paths, proxies) is the web layer's and the server's business, not its.
+    """
+
+    salt: bytes
+    rooms: tuple[Room, ...] = ()
+    open_rooms: bool = False
+    max_members: int = DEFAULT_MAX_MEMBERS
+    upload_kbps: int = DEFAULT_UPLOAD_KBPS
+    ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything `parlour serve` needs; paths are absolute (resolved against the config file)."""
 
@@ -64,6 +78,17 @@ class Settings:
     upload_kbps: int = DEFAULT_UPLOAD_KBPS
     stun_servers: tuple[str, ...] = ()
     ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
+
+    def policy(self) -> Policy:
+        """The part of these settings the signalling core runs on (Hub.apply takes it)."""
+        return Policy(
+            salt=self.salt,
+            rooms=self.rooms,
+            open_rooms=self.open_rooms,
+            max_members=self.max_members,
+            upload_kbps=self.upload_kbps,
+            ticket_key=self.ticket_key,
+        )
 
     def prefix(self) -> str:
         """base_path with no trailing slash ("" when the server lives at the root)."""

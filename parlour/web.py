@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gzip
 import hashlib
 import hmac
 import logging
 import mimetypes
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
@@ -25,7 +27,8 @@ from aiohttp.abc import AbstractAccessLogger
 from parlour import protocol
 from parlour.guard import normalize_address, parse_address
 from parlour.settings import IpNetwork, Settings
-from parlour.signaling import Conn, Delivery, Hub
+from parlour.signaling import Hub
+from parlour.spaces import Conn, Delivery
 
 log = logging.getLogger("parlour.web")
 
@@ -260,17 +263,32 @@ class QuietRunner(web.AppRunner):
         return server
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class Site:
     """The routes of one running server and the live sockets it must close on shutdown."""
 
-    def __init__(self, hub: Hub, settings: Settings) -> None:
+    def __init__(self, hub: Hub, prefix: str, trusted_proxies: tuple[IpNetwork, ...] = ()) -> None:
         self.hub = hub
-        self.settings = settings
+        self.prefix = prefix  # the base path belongs to the listening socket: no reload moves it
         self.assets = load_assets()
         self.sockets: dict[Conn, tuple[web.WebSocketResponse, asyncio.Transport]] = {}
+        # Every path served below the base path, for GET and HEAD. A dict lookup is not a
+        # constant-time comparison, so no key here may be a secret: a secret path segment (the
+        # front door's admin page) is to be compared with _same() before the table is asked.
+        self.routes: dict[str, Handler] = {"/": self.page, "/ws": self.socket}
+        for name in self.assets:
+            if name != "index.html":
+                self.routes[f"/static/{name}"] = functools.partial(self.static, name)
+        self.apply(trusted_proxies)
+
+    def apply(self, trusted_proxies: tuple[IpNetwork, ...]) -> None:
+        """Take what a reload may change here: which proxies' X-Forwarded-For is believed."""
+        self.trusted_proxies = trusted_proxies
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        prefix = self.settings.prefix()
+        prefix = self.prefix
         path = request.path
         if not _same(path[: len(prefix)], prefix):
             return not_found()
@@ -279,15 +297,16 @@ class Site:
             raise web.HTTPPermanentRedirect(prefix + "/")
         if request.method not in ("GET", "HEAD"):
             return not_found()
-        if rest == "/":
-            return self.asset(request, "index.html", page=True)
-        if rest == "/ws":
-            return await self.socket(request)
-        if rest.startswith("/static/"):
-            name = rest[len("/static/") :]
-            if name in self.assets and name != "index.html":
-                return self.asset(request, name)
-        return not_found()
+        handler = self.routes.get(rest)
+        if handler is None:
+            return not_found()
+        return await handler(request)
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        return self.asset(request, "index.html", page=True)
+
+    async def static(self, name: str, request: web.Request) -> web.StreamResponse:
+        return self.asset(request, name)
 
     def asset(self, request: web.Request, name: str, page: bool = False) -> web.Response:
         item = self.assets[name]
@@ -328,9 +347,7 @@ class Site:
         # Writing never pauses below the backlog limit, and deliver() never lets a backlog pass
         # it, so sending to a client never waits for that client to read.
         transport.set_write_buffer_limits(high=BACKLOG_LIMIT)
-        # hub.settings, not self.settings: a reload may change the trusted proxies.
-        trusted = self.hub.settings.trusted_proxies
-        conn, out = self.hub.connect(client_address(request, trusted))
+        conn, out = self.hub.connect(client_address(request, self.trusted_proxies))
         self.sockets[conn] = (ws, transport)
         try:
             await self.deliver(out)
@@ -430,7 +447,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 def build_app(hub: Hub, settings: Settings) -> tuple[web.Application, Site]:
-    site = Site(hub, settings)
+    site = Site(hub, settings.prefix(), settings.trusted_proxies)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", site.dispatch)
     app.on_response_prepare.append(_security_headers)

@@ -297,11 +297,10 @@ def test_a_reload_hands_each_layer_its_part_of_the_new_file(tmp_path: Path) -> N
     assert running.ice(conn) == []
     assert running.site.trusted_proxies == ()
     assert running.hub.policy.rooms == ()
-    write_config(tmp_path, {"lounge": (LOUNGE, 3)}, salt=SALT, base_path=BASE)
+    stun = {"stun_servers": ["stun:stun.example.org:3478"]}
+    write_config(tmp_path, {"lounge": (LOUNGE, 3)}, salt=SALT, base_path=BASE, call=stun)
     text = path.read_text()
-    text = text.replace("[server]\n", '[server]\ntrusted_proxies = ["10.0.0.0/8"]\n')
-    text = text.replace("[call]\n", '[call]\nstun_servers = ["stun:stun.example.org:3478"]\n')
-    path.write_text(text)
+    path.write_text(text.replace("[server]\n", '[server]\ntrusted_proxies = ["10.0.0.0/8"]\n'))
     _reload(running)
     assert running.ice(conn) == [protocol.IceServer(urls=["stun:stun.example.org:3478"])]
     assert [str(network) for network in running.site.trusted_proxies] == ["10.0.0.0/8"]

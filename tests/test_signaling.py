@@ -14,16 +14,16 @@ import pytest
 
 from parlour import envelopes, keys, protocol
 from parlour.guard import JoinGuard
-from parlour.settings import Settings
+from parlour.ice import StunServers
+from parlour.settings import Policy
 from parlour.signaling import (
     MAX_CONNECTIONS_PER_ADDRESS,
     MESSAGE_BURST,
     MESSAGE_DROPS,
     MESSAGE_RATE,
-    Conn,
-    Delivery,
     Hub,
 )
+from parlour.spaces import Conn, Delivery, Role
 from tests.helpers import SALT, FakeClock, locator, room, settings
 
 LOUNGE = "correct horse battery staple"
@@ -35,8 +35,13 @@ IV = "ZGVmZ2hpamtsbW5v"
 CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
 
 
-def configured(**overrides: Any) -> Settings:
-    return settings(
+def policy(*rooms: Any, **overrides: Any) -> Policy:
+    """What the hub runs on, cut from settings as config.load would build them."""
+    return settings(*rooms, **overrides).policy()
+
+
+def configured(**overrides: Any) -> Policy:
+    return policy(
         room("lounge", LOUNGE),
         room("study", STUDY),
         room("tiny", TINY, max_members=2),
@@ -604,7 +609,7 @@ def test_a_lock_is_on_the_senders_room_only(net: Net) -> None:
 
 def restarted(net: Net, clock: FakeClock) -> Net:
     """The same server after a restart: same file (so the same ticket key), nothing in memory."""
-    return Net(Hub(net.hub.settings, clock=clock, wall_clock=clock))
+    return Net(Hub(net.hub.policy, clock=clock, wall_clock=clock))
 
 
 @pytest.fixture
@@ -781,7 +786,7 @@ def test_reload_without_a_room_keeps_its_members_but_refuses_new_joins(net: Net)
     ada, ada_id = net.joined(LOUNGE)
     grace, grace_id = net.joined(LOUNGE)
     net.take(ada)
-    net.hub.apply(settings(room("study", STUDY)))
+    net.hub.apply(policy(room("study", STUDY)))
     net.send(grace, signal(ada_id))
     assert net.one(ada)["from"] == grace_id
     net.send(ada, {"type": "ping", "id": 1})
@@ -809,7 +814,7 @@ def test_reload_changing_a_rooms_size_applies_to_the_next_join(net: Net) -> None
     """A room's new max_members governs joins after the reload."""
     net.joined(TINY)
     net.joined(TINY)
-    net.hub.apply(settings(room("tiny", TINY, max_members=3)))
+    net.hub.apply(policy(room("tiny", TINY, max_members=3)))
     conn = net.connect()
     net.take(conn)
     net.send(conn, join(TINY))
@@ -1090,8 +1095,8 @@ def test_a_left_peers_id_may_be_reused(clock: FakeClock) -> None:
     assert first == again == "AAAAAAAA"
 
 
-def test_settings_are_frozen() -> None:
-    """Settings cannot be changed in place, only replaced: a reload is an explicit apply()."""
+def test_the_policy_is_frozen() -> None:
+    """The hub's policy cannot be changed in place, only replaced: a reload is an apply()."""
     with pytest.raises(dataclasses.FrozenInstanceError):
         configured().open_rooms = True  # type: ignore[misc]
 
@@ -1099,10 +1104,55 @@ def test_settings_are_frozen() -> None:
 def test_joined_carries_the_configured_stun_servers_and_upload_budget(clock: FakeClock) -> None:
     """Members learn the operator's STUN servers and upload budget; no STUN unless listed."""
     stun = ("stun:stun.example.org:3478", "stun:[::1]:3478")
-    net = Net(Hub(configured(stun_servers=stun, upload_kbps=900), clock=clock))
+    net = Net(Hub(configured(upload_kbps=900), ice=StunServers(stun), clock=clock))
     ada = net.connect()
     net.take(ada)
     net.send(ada, join(LOUNGE))
     joined = net.one(ada)
     assert joined["ice_servers"] == [{"urls": list(stun)}]
     assert joined["upload_kbps"] == 900
+
+
+def test_the_ice_provider_is_asked_at_every_join_for_that_connection(clock: FakeClock) -> None:
+    """ICE servers are made per join (as expiring TURN credentials will be), not once per reload."""
+    asked: list[Conn] = []
+
+    def provider(conn: Conn) -> list[protocol.IceServer]:
+        asked.append(conn)
+        return [protocol.IceServer(urls=[f"stun:n{len(asked)}.example.org"])]
+
+    net = Net(Hub(configured(), ice=provider, clock=clock))
+    ada, _ = net.joined(LOUNGE)
+    assert asked == [ada]
+    grace = net.connect()
+    net.take(grace)
+    net.send(grace, join(LOUNGE))
+    assert net.one(grace)["ice_servers"] == [{"urls": ["stun:n2.example.org"]}]
+    net.send(grace, {"type": "leave"})
+    net.take(grace)
+    net.send(grace, join(LOUNGE))
+    assert net.one(grace)["ice_servers"] == [{"urls": ["stun:n3.example.org"]}]
+    net.send(grace, join(STUDY))  # refused (already joined): nobody is asked
+    assert asked == [ada, grace, grace]
+
+
+def test_without_a_provider_a_join_gets_no_ice_servers(net: Net) -> None:
+    """A hub given no ICE provider hands out no STUN server at all (no public STUN)."""
+    conn = net.connect()
+    net.take(conn)
+    net.send(conn, join(LOUNGE))
+    assert net.one(conn)["ice_servers"] == []
+
+
+def test_a_connection_is_a_member_while_in_a_room_and_nothing_outside(net: Net) -> None:
+    """The role comes with admission and goes when the connection leaves the room."""
+    conn = net.connect()
+    assert conn.role is None
+    net.send(conn, join(LOUNGE))
+    assert conn.role is Role.MEMBER
+    net.send(conn, join(NOBODY))  # a refused join leaves the role as it was
+    assert conn.role is Role.MEMBER
+    net.send(conn, {"type": "leave"})
+    assert conn.role is None
+    net.send(conn, join(NOBODY))
+    assert conn.role is None

@@ -1,0 +1,106 @@
+"""What the signalling core is made of: connections with a role, spaces of a kind, deliveries.
+
+A space is anything people meet in. Each kind of space brings its own rules (a `Kind`): whom
+it admits, in which role, and who may pass envelopes to whom. Passphrase rooms are the first
+kind (parlour/rooms.py); the front door, where a host answers a visitor, is to be the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from parlour import protocol
+from parlour.guard import MessageBudget
+from parlour.protocol import CloseCode
+
+
+class SpaceKind(StrEnum):
+    ROOM = "room"
+
+
+class Role(StrEnum):
+    """What a connection is in its space; the front door brings "host" and "visitor"."""
+
+    MEMBER = "member"
+
+
+class Conn:
+    """One client connection, as the core sees it."""
+
+    __slots__ = ("address", "budget", "network", "peer", "role", "space", "warned")
+
+    def __init__(self, address: str, budget: MessageBudget) -> None:
+        self.address = address
+        # The key this connection is counted under while it holds a slot; None when it holds none.
+        self.network: str | None = None
+        self.budget = budget
+        self.peer: str | None = None
+        self.space: Space | None = None
+        self.role: Role | None = None  # None while in no space
+        self.warned = False  # one rate-limited error per exhaustion, not one per dropped frame
+
+    def __repr__(self) -> str:
+        return f"<Conn {self.peer or '-'} from {self.address}>"
+
+
+class Space:
+    """Where connections meet, keyed by what opens it (for a room, its verifier)."""
+
+    __slots__ = ("capacity", "key", "kind", "members")
+
+    def __init__(self, kind: SpaceKind, key: bytes, capacity: int) -> None:
+        self.kind = kind
+        self.key = key
+        self.capacity = capacity
+        self.members: dict[str, Conn] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Send `message` to `conn`, after holding it back `delay` seconds (slowing a guesser).
+
+    With `close`, the web layer then closes the connection with that code (see PROTOCOL.md
+    "Close codes"); such a delivery may have no message.
+    """
+
+    conn: Conn
+    message: protocol.ServerMessage | None
+    delay: float = 0.0
+    close: CloseCode | None = None
+
+
+Greeting = Callable[[Conn, list[Conn], list[protocol.IceServer]], list[Delivery]]
+"""What a kind tells a newcomer once it is in: given it, the members it may talk to (oldest
+first) and its ICE servers, its reply first, then what goes to everyone after the others have
+heard of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A kind's yes: `conn` goes into `space` as `role`, and `greet` answers it."""
+
+    space: Space
+    role: Role
+    greet: Greeting
+
+
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+class Kind(Protocol[M_contra]):
+    """The rules of one kind of space."""
+
+    def admit(self, conn: Conn, message: M_contra) -> Admission | list[Delivery]:
+        """Whether `message` lets `conn` in, and where and as what; else the refusal."""
+        ...
+
+    def may_relay(self, sender: Conn, target: Conn) -> bool:
+        """Whether `sender` may pass an envelope to `target`, a member of the same space.
+
+        It also says who hears of whom: a member is told of those it may send to, and a
+        newcomer's arrival and departure go to those who may send to it.
+        """
+        ...
