@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from parlour import __version__, config, keys
+from parlour import __version__, config, config_keys, keys
 from parlour.settings import Settings
 
 # configfile (tomlkit) and the server (aiohttp) are imported inside the commands that use them:
@@ -141,9 +141,9 @@ def _check(args: argparse.Namespace) -> int:
         # Still OK, as files written before the key keep working; a fresh value only here, on
         # the operator's terminal, never in the server's log.
         print(
-            f"Note: {config.TICKET_KEY.name} is missing, so a restart unlocks every locked "
-            f"room. Add under [secrets]: {config.TICKET_KEY.leaf} = "
-            f"{config.TICKET_KEY.example_text()}"
+            f"Note: {config_keys.TICKET_KEY.name} is missing, so a restart unlocks every locked "
+            f"room. Add under [secrets]: {config_keys.TICKET_KEY.leaf} = "
+            f"{config_keys.TICKET_KEY.example_text()}"
         )
     return 0
 

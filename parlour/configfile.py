@@ -18,7 +18,7 @@ import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
-from parlour import config, keys, tickets
+from parlour import config, config_keys, keys, tickets
 from parlour.settings import DEFAULT_MAX_MEMBERS
 
 PRIVATE = 0o600  # the file holds the salt
@@ -45,7 +45,7 @@ def _literal(value: object) -> str:
 
 
 _HEADER = f"""\
-# Parlour configuration. Every key is explained in {config.DOCS}.
+# Parlour configuration. Every key is explained in {config_keys.DOCS}.
 # `parlour check` lists any mistakes; a running server re-reads this file on SIGHUP.
 """
 
@@ -78,15 +78,15 @@ def new_config_text(
     `ticket_key` defaults to a fresh one: every new file gets its own.
     """
     values: dict[str, object] = {
-        config.BASE_PATH.name: base_path,
-        config.SALT.name: keys.b64url(salt),
-        config.ADMIN_PATH.name: admin_path,
-        config.TICKET_KEY.name: keys.b64url(ticket_key or tickets.generate_key()),
+        config_keys.BASE_PATH.name: base_path,
+        config_keys.SALT.name: keys.b64url(salt),
+        config_keys.ADMIN_PATH.name: admin_path,
+        config_keys.TICKET_KEY.name: keys.b64url(ticket_key or tickets.generate_key()),
     }
     parts = [_HEADER]
     for section, intro in _INTRO.items():
         parts.append(f"\n[{section}]\n{intro}")
-        for spec in config.KEYS:
+        for spec in config_keys.KEYS:
             if spec.section != section:
                 continue
             value = values.get(spec.name, spec.default)
@@ -131,13 +131,14 @@ def _rooms(document: TOMLDocument) -> dict[str, Any]:
 
 
 def _add_room(document: TOMLDocument, name: str, verifier: bytes, max_members: int | None) -> None:
-    if not config.ROOM_NAME.fullmatch(name):
+    if not config_keys.ROOM_NAME.fullmatch(name):
         raise config.ConfigEditError(
             f"{name!r} cannot be a room name: use 1-64 characters of A-Z a-z 0-9 _ -."
         )
-    if max_members is not None and not config.MIN_MEMBERS <= max_members <= DEFAULT_MAX_MEMBERS:
+    smallest = config_keys.MIN_MEMBERS
+    if max_members is not None and not smallest <= max_members <= DEFAULT_MAX_MEMBERS:
         raise config.ConfigEditError(
-            f"A room holds {config.MIN_MEMBERS} to {DEFAULT_MAX_MEMBERS} people, not {max_members}."
+            f"A room holds {smallest} to {DEFAULT_MAX_MEMBERS} people, not {max_members}."
         )
     rooms = _rooms(document)
     if name in rooms:
@@ -152,7 +153,7 @@ def _add_room(document: TOMLDocument, name: str, verifier: bytes, max_members: i
                 f"That passphrase already opens room {other}; choose a different one."
             )
     table = tomlkit.table()
-    table.add(tomlkit.comment(config.VERIFIER.doc))
+    table.add(tomlkit.comment(config_keys.VERIFIER.doc))
     table.add("verifier", encoded)
     if max_members is not None:
         table.add("max_members", max_members)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parlour import config, keys
+from parlour import config, config_keys, keys
 from parlour.config import ConfigError, Problem
 from parlour.settings import Room, TlsMode
 
@@ -213,7 +213,7 @@ def test_bad_public_url_is_refused_with_its_key_value_and_fix(
 ) -> None:
     problem = only_problem(tmp_path, with_public_url(value))
     assert (problem.key, problem.line) == ("server.public_url", 4)
-    expected = f"must be {config.PUBLIC_URL.expects}, got {value}"
+    expected = f"must be {config_keys.PUBLIC_URL.expects}, got {value}"
     assert problem.message == (f"{expected} ({detail})" if detail else expected)
     assert str(problem).startswith(f"{tmp_path / 'parlour.toml'}:4: server.public_url: ")
     assert str(problem).endswith('. Fix: public_url = "https://call.example.org"')
@@ -452,11 +452,11 @@ def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 
 
 def test_keys_are_described_once_each() -> None:
-    names = [spec.name for spec in config.KEYS]
+    names = [spec.name for spec in config_keys.KEYS]
     assert len(names) == len(set(names))
-    sections = {spec.section for spec in config.KEYS}
+    sections = {spec.section for spec in config_keys.KEYS}
     assert sections == {"server", "tls", "secrets", "call", "rooms.NAME"}
-    for spec in config.KEYS:
+    for spec in config_keys.KEYS:
         assert spec.doc
         assert "\n" not in spec.doc
 
@@ -464,7 +464,7 @@ def test_keys_are_described_once_each() -> None:
 def test_docs_describe_every_key_and_no_other() -> None:
     text = DOCS.read_text(encoding="utf-8")
     documented = set(re.findall(r"`((?:server|tls|secrets|call|rooms)\.[^`\s]*)`", text))
-    assert {spec.name for spec in config.KEYS} == documented
+    assert {spec.name for spec in config_keys.KEYS} == documented
 
 
 def test_docs_example_file_is_valid(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parlour import config, configfile, keys
+from parlour import config, config_keys, configfile, keys
 from parlour.config import ConfigEditError
 
 SALT = bytes(range(32))
@@ -59,7 +59,7 @@ def test_new_config_is_valid_and_holds_the_given_values(tmp_path: Path) -> None:
 def test_new_config_shows_and_explains_every_key() -> None:
     text = configfile.new_config_text(SALT, "/hidden", "B" * 22, [("lounge", V1)])
     lines = text.splitlines()
-    for spec in config.KEYS:
+    for spec in config_keys.KEYS:
         if spec.name == "rooms.NAME.max_members":
             continue  # optional per room; `parlour room add --max-members` writes it
         [index] = [i for i, line in enumerate(lines) if line.lstrip("# ").startswith(spec.leaf)]
@@ -85,7 +85,7 @@ def test_add_room_keeps_comments_and_layout(handwritten: Path) -> None:
     configfile.add_room(handwritten, "lounge", V2, max_members=4)
     text = handwritten.read_text()
     assert text.startswith(HANDWRITTEN)  # everything that was there, byte for byte
-    assert comments(text) == [*comments(HANDWRITTEN), f"# {config.VERIFIER.doc}"]
+    assert comments(text) == [*comments(HANDWRITTEN), f"# {config_keys.VERIFIER.doc}"]
     room = config.load(handwritten).rooms[1]
     assert (room.name, room.verifier, room.max_members) == ("lounge", V2, 4)
 
