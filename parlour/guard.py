@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
@@ -152,15 +151,6 @@ class MessageBudget:
         return Spend.CLOSE
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One failed join, kept for the super-host's view of suspicious activity."""
-
-    address: str
-    at: float
-    locked: bool
-
-
 class _Record:
     __slots__ = ("failures", "locked_until", "network")
 
@@ -174,7 +164,7 @@ class JoinGuard:
     """Wrong passphrases from one address are first slowed, then locked out for a while.
 
     Addresses are counted by address_key(), so an IPv6 client cannot step around the lockout by
-    moving to another address of its /64; the audit keeps the address itself.
+    moving to another address of its /64.
 
     The table is bounded, and pressure on it never lets anyone out of a lockout: when it is
     full, it first forgets what holds nothing (no lockout running, no failure in the window),
@@ -193,14 +183,16 @@ class JoinGuard:
     LOCKOUT: Final = 900.0
     MAX_DELAY: Final = 4.0
     MAX_ADDRESSES: Final = 10_000
-    AUDIT_SIZE: Final = 1_000
 
     def __init__(self) -> None:
         # Keyed by network; no record's network lies inside another's (a merge takes them all).
         self._records: OrderedDict[str, _Record] = OrderedDict()
-        self.audit: deque[Attempt] = deque(maxlen=self.AUDIT_SIZE)
         # When the table is all lockouts, nothing can be freed before the first one ends.
         self._full_until = 0.0
+
+    def __len__(self) -> int:
+        """How many networks the table holds a record for (never above MAX_ADDRESSES)."""
+        return len(self._records)
 
     def _find(self, address: str) -> tuple[str, _Record] | None:
         for network in networks(address):
@@ -225,7 +217,6 @@ class JoinGuard:
             found = self._find(address)  # a merge may have made a record that covers it
         if found is None:
             if len(self._records) >= self.MAX_ADDRESSES:
-                self.audit.append(Attempt(address, now, locked=False))
                 return self.MAX_DELAY
             network = networks(address)[0]
             found = _key(network), _Record(network)
@@ -238,7 +229,6 @@ class JoinGuard:
         if count >= self.LOCK_AFTER:
             record.locked_until = now + self.LOCKOUT
             record.failures.clear()
-        self.audit.append(Attempt(address, now, locked=count >= self.LOCK_AFTER))
         if count <= self.SLOW_AFTER:
             return 0.0
         return min(self.MAX_DELAY, 0.25 * (1 << (count - self.SLOW_AFTER - 1)))

@@ -311,7 +311,7 @@ def test_duplicate_join_is_already_joined(net: Net) -> None:
         net.send(grace, join(passphrase))
         assert summary(net.one(grace)) == error("already-joined", "join")
     assert net.quiet(ada)
-    assert len(net.hub.guard.audit) == 0  # not counted as wrong passphrases
+    assert len(net.hub.guard) == 0  # not counted as wrong passphrases
 
 
 def test_disconnect_tells_the_rest_and_removes_the_empty_room(net: Net) -> None:
@@ -354,7 +354,7 @@ def test_full_room_is_room_full_and_not_a_failed_guess(net: Net) -> None:
     net.send(third, join(TINY))
     assert summary(net.one(third)) == error("room-full", "join")
     assert net.quiet(ada, grace)
-    assert len(net.hub.guard.audit) == 0
+    assert len(net.hub.guard) == 0
     net.send(grace, {"type": "leave"})
     net.send(third, join(TINY))
     assert net.one(third)["type"] == "joined"
@@ -508,7 +508,7 @@ def test_locked_room_refuses_a_join_with_room_locked_not_a_failed_guess(net: Net
     assert summary(answer) == error("room-locked", "join")
     assert answer["message"] == protocol.ERROR_TEXT[protocol.ErrorCode.ROOM_LOCKED]
     assert net.quiet(ada, grace)
-    assert len(net.hub.guard.audit) == 0
+    assert len(net.hub.guard) == 0
     assert len(next(iter(net.hub.spaces.values())).members) == 2
 
 
