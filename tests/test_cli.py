@@ -23,6 +23,7 @@ import pytest
 from parlour import __version__, cli, config, keys
 from parlour.settings import Settings, Tls, TlsMode
 from tests.helpers import CHEAP_ITERATIONS, vectors
+from tests.support import scaled
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +86,7 @@ def process(
         text=True,
         encoding="utf-8",
         env={**os.environ, "PYTHONUTF8": "1"},
-        timeout=60,
+        timeout=scaled(60.0),
         check=False,
     )
     assert done.returncode == code, (done.stdout, done.stderr)
