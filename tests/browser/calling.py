@@ -10,52 +10,40 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import Person, open_person
-from tests.support import ParlourProcess, write_config
+from tests.browser.conftest import Person, leave_all, open_person
+from tests.support import scaled
 
 T = TypeVar("T")
 
-TIMEOUT_S = 15.0
+TIMEOUT_S = scaled(15.0)
 POLL_MS = 200
 
-# call.upload_kbps for every call test: low enough that both ends of PROTOCOL.md's budget rules
-# are reached (two people: 960 kbit/s, 1.5 times smaller; four: 293 kbit/s, 3 times smaller,
-# 15 fps), which also keeps four fake cameras affordable on a two-core machine.
-UPLOAD_KBPS = 1000
 AUDIO_KBPS = 40
 
 RECONNECTING = "Reconnecting to the server…"
 # signaling.js retries with a backoff that grows to 10 s (±20 %): once the server is back, the
 # next attempt may be that far off.
-RECONNECT_TIMEOUT_MS = 30_000
+RECONNECT_TIMEOUT_MS = round(scaled(30.0) * 1000)
 
 
-@contextmanager
-def call_server(folder: Path, rooms: dict[str, str]) -> Iterator[ParlourProcess]:
-    """`parlour serve` with these rooms (name: passphrase, 8 people each) and UPLOAD_KBPS."""
-    config = write_config(
-        folder,
-        rooms={name: (passphrase, 8) for name, passphrase in rooms.items()},
-        call={"upload_kbps": UPLOAD_KBPS},
-    )
-    with ParlourProcess.start(config) as process:
-        yield process
-
-
-def join(page: Page, name: str, passphrase: str | None = None) -> None:
+def ask_to_join(page: Page, name: str, passphrase: str | None = None) -> None:
     """Type the name (and the passphrase unless the link carried it) and press Join."""
     page.get_by_role("textbox", name="Your name").fill(name)
     if passphrase is not None:
         page.get_by_role("textbox", name="Passphrase").fill(passphrase)
     page.get_by_role("button", name="Join", exact=True).click()
+
+
+def join(page: Page, name: str, passphrase: str | None = None) -> None:
+    """Ask to join, and wait until one's own tile is in the call."""
+    ask_to_join(page, name, passphrase)
     expect(own_tile(page, name)).to_be_visible()
 
 
@@ -376,3 +364,88 @@ def assert_nothing_readable(frames: list[str], secrets: list[str]) -> None:
     wire = "\n".join(frames)
     for marker in (*SDP_MARKERS, *secrets):
         assert marker not in wire, f"{marker!r} crossed the server"
+
+
+# --- A call that several tests share -------------------------------------------------------------
+
+
+def unrest(page: Page, name: str, others: Sequence[str]) -> list[str]:
+    """How `name`'s page differs from a call at rest with `others`, read at once: in the call
+    with a tile and a connection for each of them, microphone and camera on, nothing pinned,
+    opened or full screen. Empty when it is at rest."""
+    if page.is_closed():
+        return [f"{name}: the page is closed"]
+    try:
+        tiles = call_list(page).get_by_role("listitem").count()
+        checks = [
+            (f"{name} in the call", own_tile(page, name).count() == 1),
+            (f"{len(others) + 1} tiles, not {tiles}", tiles == len(others) + 1),
+            *((f"a tile for {other}", tile(page, other).count() == 1) for other in others),
+            (f"{len(others)} connections up", len(connected(page)) == len(others)),
+            ("the microphone on", _button(page, "Mute microphone").is_visible()),
+            ("the camera on", _button(page, "Turn camera off").is_visible()),
+            ("no dialog open", page.get_by_role("dialog").count() == 0),
+            ("nothing pinned", _pressed(page, "Pin ").count() == 0),
+            ("no connection details open", _expanded(page).count() == 0),
+            ("not full screen", page.evaluate("document.fullscreenElement === null")),
+        ]
+    except PlaywrightError as error:
+        return [f"{name}: {error.message}"]
+    return [f"{name}: not {what}" for what, held in checks if not held]
+
+
+def _button(page: Page, name: str) -> Locator:
+    return controls(page).get_by_role("button", name=name, exact=True)
+
+
+def _pressed(page: Page, prefix: str) -> Locator:
+    return page.get_by_role("button", name=re.compile("^" + re.escape(prefix)), pressed=True)
+
+
+def _expanded(page: Page) -> Locator:
+    details = re.compile("^Connection details for ")
+    return page.get_by_role("button", name=details, expanded=True)
+
+
+class SharedCall:
+    """One call the tests of a module share, handed to each test only when it is at rest.
+
+    A test that fails half-way may leave the call changed (someone gone or muted, a dialog
+    open, a slow start that never connected); the next test would inherit that and fail too.
+    Instead it gets a new call, so every test starts from the same state.
+    """
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.crowd: list[Person] = []
+
+    def people(self, names: Sequence[str], start: Callable[[list[Person]], object]) -> list[Person]:
+        """The call that `start` makes by opening one person for each of `names`, in order."""
+        if self.crowd:
+            problems = self._unrest(names)
+            if not problems:
+                return list(self.crowd)
+            print(f"the shared call is not at rest, so it starts anew: {problems}")
+        leave_all(self.crowd)
+        start(self.crowd)
+        assert len(self.crowd) == len(names), f"{len(self.crowd)} people for {names}"
+        eventually(
+            self.crowd[0].page,
+            lambda: _assert_none(self._unrest(names)),
+            f"a call of {', '.join(names)} at rest",
+        )
+        return list(self.crowd)
+
+    def close(self) -> None:
+        leave_all(self.crowd)
+
+    def _unrest(self, names: Sequence[str]) -> list[str]:
+        return [
+            problem
+            for person, name in zip(self.crowd, names, strict=True)
+            for problem in unrest(person.page, name, [other for other in names if other != name])
+        ]
+
+
+def _assert_none(problems: list[str]) -> None:
+    assert not problems, problems

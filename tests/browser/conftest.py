@@ -7,21 +7,30 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
-from tests.support import ParlourProcess, write_config
+from tests.support import ParlourProcess, scaled, write_config
+
+if TYPE_CHECKING:
+    from tests.browser.calling import SharedCall
 
 # Three fake cameras and three fake microphones (the first of them the "default") instead of one.
 # Chromium's fake cameras differ in pixel format: fake_device_0 is I420, fake_device_1 Y16 (a
 # depth camera: it plays in a <video> but WebRTC sends none of its frames), fake_device_2 MJPEG.
 THREE_OF_EACH = "--use-fake-device-for-media-stream=device-count=3"
-TIMEOUT_MS = 15_000
-# Playwright's expect() waits 5 s unless told; the machine is shared and noisy.
+# Playwright's expect() waits 5 s unless told; the machine is shared and noisy, and may be more
+# so than here (PARLOUR_TEST_TIMEOUT_FACTOR).
+TIMEOUT_MS = round(scaled(15.0) * 1000)
 expect.set_options(timeout=TIMEOUT_MS)
+
+# call.upload_kbps for every test server: low enough that both ends of PROTOCOL.md's budget rules
+# are reached (two people: 960 kbit/s, 1.5 times smaller; four: 293 kbit/s, 3 times smaller,
+# 15 fps), which also keeps four fake cameras affordable on a two-core machine.
+UPLOAD_KBPS = 1000
 
 # Test-side instrumentation, not an app hook: every RTCPeerConnection the page makes is kept in
 # window.__pcs, so a test can read getStats() and the senders like chrome://webrtc-internals;
@@ -79,11 +88,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory, browser_args: list[str]) -
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
+def rooms() -> dict[str, tuple[str, int]]:
+    """The rooms of the module's server, name -> (passphrase, size); a module overrides this."""
+    return {"lounge": (PASSPHRASE, 8), "pair": (SMALL_ROOM_PASSPHRASE, 2)}
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, rooms: dict[str, tuple[str, int]]
+) -> Iterator[ParlourProcess]:
+    """`parlour serve` for the module: its rooms, and UPLOAD_KBPS for every call."""
     folder = tmp_path_factory.mktemp("parlour")
-    config = write_config(
-        folder, rooms={"lounge": (PASSPHRASE, 8), "pair": (SMALL_ROOM_PASSPHRASE, 2)}
-    )
+    config = write_config(folder, rooms, call={"upload_kbps": UPLOAD_KBPS})
     with ParlourProcess.start(config) as process:
         yield process
 
@@ -104,25 +120,32 @@ class Person:
         return [json.loads(frame) for frame in frames]
 
 
-def _crowd() -> Iterator[list[Person]]:
-    crowd: list[Person] = []
-    try:
-        yield crowd
-    finally:
-        for person in crowd:
-            person.page.context.close()
+def leave_all(crowd: list[Person]) -> None:
+    """Close every person's browser context, which ends their pages and calls."""
+    while crowd:
+        crowd.pop().page.context.close()
 
 
 @pytest.fixture
 def people(browser: Browser) -> Iterator[list[Person]]:
     """Call `people.append(...)` through `open_person`; every context is closed afterwards."""
-    yield from _crowd()
+    crowd: list[Person] = []
+    try:
+        yield crowd
+    finally:
+        leave_all(crowd)
 
 
 @pytest.fixture(scope="module")
-def module_people(browser: Browser) -> Iterator[list[Person]]:
-    """The same, for people who stay in one call for a whole module."""
-    yield from _crowd()
+def shared_call(browser: Browser) -> Iterator[SharedCall]:
+    """A call the module's tests share while it stays at rest (see calling.SharedCall)."""
+    from tests.browser.calling import SharedCall  # calling.py imports this module
+
+    call = SharedCall(browser)
+    try:
+        yield call
+    finally:
+        call.close()
 
 
 def open_person(browser: Browser, crowd: list[Person], url: str, **context_options: Any) -> Person:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -11,11 +9,10 @@ from parlour import envelopes
 from tests.browser.calling import (
     AUDIO_KBPS,
     DESCRIPTIONS,
-    UPLOAD_KBPS,
+    SharedCall,
     assert_direct,
     assert_nothing_readable,
     call_list,
-    call_server,
     chat_log,
     controls,
     eventually,
@@ -35,7 +32,7 @@ from tests.browser.calling import (
     wait_playing,
     wait_still,
 )
-from tests.browser.conftest import Person, open_person
+from tests.browser.conftest import UPLOAD_KBPS, Person, open_person
 from tests.support import ParlourProcess
 
 DUO = "amber kettles whistle over quiet meadows"
@@ -45,18 +42,19 @@ RELOADING = "a second cup of tea is always welcome"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    rooms = {"duo": DUO, "private": PRIVATE, "leaving": LEAVING, "reloading": RELOADING}
-    with call_server(tmp_path_factory.mktemp("parlour"), rooms) as process:
-        yield process
+def rooms() -> dict[str, tuple[str, int]]:
+    named = {"duo": DUO, "private": PRIVATE, "leaving": LEAVING, "reloading": RELOADING}
+    return {name: (passphrase, 8) for name, passphrase in named.items()}
 
 
-@pytest.fixture(scope="module")
-def duo(
-    browser: Browser, server: ParlourProcess, module_people: list[Person]
-) -> tuple[Person, Person]:
-    """Ada and Grace in a call for the whole module; tests that change it change it back."""
-    return meet(browser, module_people, server.url, DUO, ("Ada", "Grace"))
+@pytest.fixture
+def duo(browser: Browser, server: ParlourProcess, shared_call: SharedCall) -> tuple[Person, Person]:
+    """Ada and Grace in a call the module's tests share while it is at rest."""
+    names = ("Ada", "Grace")
+    ada, grace = shared_call.people(
+        names, lambda crowd: meet(browser, crowd, server.url, DUO, names)
+    )
+    return ada, grace
 
 
 def test_two_people_see_each_other_over_a_direct_path(duo: tuple[Person, Person]) -> None:

@@ -8,7 +8,6 @@ it found it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.calling import (
-    UPLOAD_KBPS,
+    SharedCall,
     assert_direct,
     call_list,
-    call_server,
     controls,
     eventually,
     join,
@@ -32,7 +30,7 @@ from tests.browser.calling import (
     wait_growing,
     wait_playing,
 )
-from tests.browser.conftest import THREE_OF_EACH, Person, open_person
+from tests.browser.conftest import THREE_OF_EACH, UPLOAD_KBPS, Person, open_person
 from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess
 
@@ -54,22 +52,24 @@ def browser_args() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    with call_server(tmp_path_factory.mktemp("parlour"), {"parlour": PASSPHRASE}) as process:
-        yield process
+def rooms() -> dict[str, tuple[str, int]]:
+    return {"parlour": (PASSPHRASE, 8)}
 
 
-@pytest.fixture(scope="module")
-def duo(
-    browser: Browser, server: ParlourProcess, module_people: list[Person]
-) -> tuple[Person, Person]:
-    """Ada at a desktop and Grace on a phone, in a call for the whole module."""
-    ada = open_person(browser, module_people, server.url, **DESKTOP)
-    join(ada.page, "Ada", PASSPHRASE)
-    grace = open_person(browser, module_people, link_url(server.url, PASSPHRASE), **PHONE)
-    join(grace.page, "Grace")
-    wait_decoding(ada.page, 1, "Ada")
-    wait_decoding(grace.page, 1, "Grace")
+@pytest.fixture
+def duo(browser: Browser, server: ParlourProcess, shared_call: SharedCall) -> tuple[Person, Person]:
+    """Ada at a desktop and Grace on a phone, in a call the module's tests share while it is
+    at rest."""
+
+    def start(crowd: list[Person]) -> None:
+        ada = open_person(browser, crowd, server.url, **DESKTOP)
+        join(ada.page, "Ada", PASSPHRASE)
+        grace = open_person(browser, crowd, link_url(server.url, PASSPHRASE), **PHONE)
+        join(grace.page, "Grace")
+        wait_decoding(ada.page, 1, "Ada")
+        wait_decoding(grace.page, 1, "Grace")
+
+    ada, grace = shared_call.people(("Ada", "Grace"), start)
     return ada, grace
 
 

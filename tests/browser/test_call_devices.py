@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -18,7 +16,7 @@ from tests.browser.calling import (
 )
 from tests.browser.conftest import THREE_OF_EACH, Person
 from tests.chromium import with_fake_devices
-from tests.support import ParlourProcess, write_config
+from tests.support import ParlourProcess
 
 PASSPHRASE = "the second camera sees the other side"
 
@@ -29,10 +27,8 @@ def browser_args() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    config = write_config(tmp_path_factory.mktemp("parlour"), rooms={"devices": (PASSPHRASE, 8)})
-    with ParlourProcess.start(config) as process:
-        yield process
+def rooms() -> dict[str, tuple[str, int]]:
+    return {"devices": (PASSPHRASE, 8)}
 
 
 def other_option(select: Locator) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.calling import (
     AUDIO_KBPS,
-    UPLOAD_KBPS,
+    SharedCall,
     assert_direct,
     call_list,
-    call_server,
     eventually,
     expected_scale,
     expected_video_kbps,
@@ -25,7 +23,7 @@ from tests.browser.calling import (
     wait_decoding,
     wait_playing,
 )
-from tests.browser.conftest import Person, open_person
+from tests.browser.conftest import UPLOAD_KBPS, Person, open_person
 from tests.support import ParlourProcess
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
@@ -42,20 +40,21 @@ LOOKS = {"Ada": DESKTOP, "Ida": PHONE}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    with call_server(tmp_path_factory.mktemp("parlour"), {"four": PASSPHRASE}) as process:
-        yield process
+def rooms() -> dict[str, tuple[str, int]]:
+    return {"four": (PASSPHRASE, 8)}
 
 
-@pytest.fixture(scope="module")
-def quartet(
-    browser: Browser, server: ParlourProcess, module_people: list[Person]
-) -> dict[str, Person]:
-    """Ada on a desktop, Ida on a phone, Grace and Hedy in between, all in one call."""
-    for name in NAMES:
-        url = link_url(server.url, PASSPHRASE)
-        join(open_person(browser, module_people, url, **LOOKS.get(name, {})).page, name)
-    return dict(zip(NAMES, module_people, strict=True))
+@pytest.fixture
+def quartet(browser: Browser, server: ParlourProcess, shared_call: SharedCall) -> dict[str, Person]:
+    """Ada on a desktop, Ida on a phone, Grace and Hedy in between, all in one call, which the
+    module's tests share while it is at rest."""
+
+    def start(crowd: list[Person]) -> None:
+        for name in NAMES:
+            url = link_url(server.url, PASSPHRASE)
+            join(open_person(browser, crowd, url, **LOOKS.get(name, {})).page, name)
+
+    return dict(zip(NAMES, shared_call.people(NAMES, start), strict=True))
 
 
 def test_every_pair_of_four_decodes_video_both_ways_directly(

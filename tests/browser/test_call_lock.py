@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.calling import (
     RECONNECT_TIMEOUT_MS,
     RECONNECTING,
+    ask_to_join,
     call_list,
-    call_server,
     controls,
     free_port,
     join,
@@ -30,9 +29,8 @@ LOCKED_OUT = "This room is locked: the people in it have closed it to newcomers.
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourProcess]:
-    with call_server(tmp_path_factory.mktemp("parlour"), {"parlour": PASSPHRASE}) as process:
-        yield process
+def rooms() -> dict[str, tuple[str, int]]:
+    return {"parlour": (PASSPHRASE, 8)}
 
 
 def lock_button(page: Page, name: str) -> None:
@@ -59,8 +57,7 @@ def test_a_locked_room_keeps_newcomers_out_until_a_member_unlocks_it(
 
     # Hedy has the link, passphrase and all, and gets a plain sentence instead of the call.
     hedy = open_person(browser, people, link_url(server.url, PASSPHRASE))
-    hedy.page.get_by_role("textbox", name="Your name").fill("Hedy")
-    hedy.page.get_by_role("button", name="Join", exact=True).click()
+    ask_to_join(hedy.page, "Hedy")
     expect(hedy.page.get_by_role("alert").filter(has_text=LOCKED_OUT)).to_be_visible()
     expect(call_list(hedy.page)).to_be_hidden()
     received = hedy.messages("received")
@@ -120,8 +117,7 @@ def test_a_lock_lost_in_a_server_restart_is_put_back_by_the_members(
         expect(call_list(grace.page).get_by_role("listitem")).to_have_count(2)
 
         hedy = open_person(browser, people, link_url(server.url, PASSPHRASE))
-        hedy.page.get_by_role("textbox", name="Your name").fill("Hedy")
-        hedy.page.get_by_role("button", name="Join", exact=True).click()
+        ask_to_join(hedy.page, "Hedy")
         expect(hedy.page.get_by_role("alert").filter(has_text=LOCKED_OUT)).to_be_visible()
         # Grace's press, then one lock put back with the ticket the server gave before.
         [state, *_] = [m for m in grace.messages("received") if m["type"] == "room-state"]

@@ -8,7 +8,13 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from parlour import protocol
 from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS
-from tests.browser.calling import RECONNECT_TIMEOUT_MS, RECONNECTING, join, own_tile
+from tests.browser.calling import (
+    RECONNECT_TIMEOUT_MS,
+    RECONNECTING,
+    ask_to_join,
+    join,
+    own_tile,
+)
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.support import ParlourProcess
 
@@ -43,9 +49,7 @@ def test_the_prejoin_screen_says_when_this_network_holds_too_many_connections(
     tabs = open_person(browser, people, server.url)
     tabs.page.evaluate(HOLD, MAX_CONNECTIONS_PER_ADDRESS)
     ada = open_person(browser, people, server.url)
-    ada.page.get_by_role("textbox", name="Your name").fill("Ada")
-    ada.page.get_by_role("textbox", name="Passphrase").fill(PASSPHRASE)
-    ada.page.get_by_role("button", name="Join", exact=True).click()
+    ask_to_join(ada.page, "Ada", PASSPHRASE)
     expect(ada.page.get_by_role("alert")).to_contain_text(TOO_MANY)
     expect(own_tile(ada.page, "Ada")).to_be_hidden()
     refusals = [m for m in ada.messages("received") if m["type"] == "error"]

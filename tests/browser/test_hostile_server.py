@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.calling import chat_log, join, own_tile, say, tile, wait_decoding
+from tests.browser.calling import (
+    ask_to_join,
+    chat_log,
+    join,
+    own_tile,
+    say,
+    tile,
+    wait_decoding,
+)
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.support import ParlourProcess
 
@@ -198,9 +206,7 @@ def test_a_welcome_weaker_than_the_protocol_is_refused_before_any_stretch(
 
     page.route_web_socket(re.compile(r"/ws$"), rewrite)
     page.goto(server.url)
-    page.get_by_role("textbox", name="Your name").fill("Ada")
-    page.get_by_role("textbox", name="Passphrase").fill(PASSPHRASE)
-    page.get_by_role("button", name="Join", exact=True).click()
+    ask_to_join(page, "Ada", PASSPHRASE)
     expect(page.get_by_role("alert")).to_contain_text("did not use your passphrase")
     expect(own_tile(page, "Ada")).to_have_count(0)
     assert page.evaluate("window.__stretches") == 0

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from parlour import keys
 from tests.browser.calling import (
+    ask_to_join,
     eventually,
     join,
     link_url,
@@ -173,9 +174,7 @@ def test_the_key_stretch_runs_once_per_join(
     page = typed.page
     expect(page.get_by_role("textbox", name="Your name")).to_be_visible()
     assert stretches(page) == []
-    page.get_by_role("textbox", name="Your name").fill("Ada")
-    page.get_by_role("textbox", name="Passphrase").fill("not the passphrase of any room")
-    page.get_by_role("button", name="Join", exact=True).click()
+    ask_to_join(page, "Ada", "not the passphrase of any room")
     expect(page.get_by_role("alert").filter(has_text="does not open a room")).to_be_visible()
     [welcome] = [m for m in typed.messages("received") if m["type"] == "welcome"]
     assert stretches(page) == [welcome["iterations"]]

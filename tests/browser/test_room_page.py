@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from parlour import keys
+from tests.browser.calling import ask_to_join, call_list, join
 from tests.browser.conftest import (
     PASSPHRASE,
     SMALL_ROOM_PASSPHRASE,
     Person,
     open_person,
 )
+from tests.helpers import vectors
 from tests.support import ParlourProcess
-
-PROTOCOL = Path(__file__).parents[2] / "PROTOCOL.md"
-
-
-def vectors() -> dict[str, Any]:
-    text = PROTOCOL.read_text()
-    block = re.search(r"```json vectors\n(.*?)```", text, re.S)
-    assert block, "PROTOCOL.md has no test vector block"
-    result: dict[str, Any] = json.loads(block.group(1))
-    return result
-
-
-def join(page: Page, name: str, passphrase: str | None = None) -> None:
-    """Join as a person would: type the name (and the passphrase unless the link had it)."""
-    page.get_by_label("Your name").fill(name)
-    if passphrase is not None:
-        page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Join").click()
-
-
-def people_list(page: Page) -> Any:
-    return page.get_by_role("list", name="People in the call")
 
 
 def _jwk(side: dict[str, Any]) -> dict[str, str]:
@@ -140,14 +119,14 @@ def test_two_people_meet_and_talk_and_the_server_learns_nothing(
     """Names and chat arrive sealed; the frames hold no passphrase, name, text, SDP or ICE."""
     ada = open_person(browser, people, server.url)
     join(ada.page, "Ada Lovelace", PASSPHRASE)
-    expect(people_list(ada.page)).to_contain_text("Ada Lovelace (you)")
+    expect(call_list(ada.page)).to_contain_text("Ada Lovelace (you)")
 
     grace = open_person(browser, people, server.url + "#" + PASSPHRASE.replace(" ", "%20"))
     expect(grace.page.get_by_label("Passphrase")).to_be_hidden()
     join(grace.page, "Grace Hopper")
 
-    expect(people_list(ada.page)).to_contain_text("Grace Hopper")
-    expect(people_list(grace.page)).to_contain_text("Ada Lovelace")
+    expect(call_list(ada.page)).to_contain_text("Grace Hopper")
+    expect(call_list(grace.page)).to_contain_text("Ada Lovelace")
 
     ada.page.get_by_role("textbox", name="Message").fill("the lighthouse keeper waves at dawn")
     ada.page.get_by_role("button", name="Send").click()
@@ -178,9 +157,9 @@ def test_someone_leaving_disappears_from_the_list(
     join(ada.page, "Ada", PASSPHRASE)
     grace = open_person(browser, people, server.url)
     join(grace.page, "Grace", PASSPHRASE)
-    expect(people_list(ada.page)).to_contain_text("Grace")
+    expect(call_list(ada.page)).to_contain_text("Grace")
     grace.page.get_by_role("button", name="Leave call").click()
-    expect(people_list(ada.page)).not_to_contain_text("Grace")
+    expect(call_list(ada.page)).not_to_contain_text("Grace")
     expect(grace.page.get_by_role("button", name="Join")).to_be_visible()
 
 
@@ -189,7 +168,7 @@ def test_wrong_passphrase_is_told_clearly_and_joins_nothing(
 ) -> None:
     """A wrong passphrase gets a plain sentence and the room stays closed."""
     person = open_person(browser, people, server.url)
-    join(person.page, "Mallory", "not the right words at all")
+    ask_to_join(person.page, "Mallory", "not the right words at all")
     expect(person.page.get_by_role("alert")).to_contain_text(
         "That passphrase does not open a room here"
     )
@@ -212,9 +191,9 @@ def test_a_join_link_is_welcomed_before_join_and_joins_on_the_same_socket(
     welcome = socket.wait_for_event("framereceived")
     assert json.loads(welcome)["type"] == "welcome"
     with socket.expect_event("framesent") as sent:
-        join(page, "Ada")
+        ask_to_join(page, "Ada")
     assert json.loads(sent.value)["type"] == "join"
-    expect(people_list(page)).to_contain_text("Ada (you)")
+    expect(call_list(page)).to_contain_text("Ada (you)")
     assert not later, "Join opened a second connection instead of using the first"
 
 
@@ -227,7 +206,7 @@ def test_full_room_is_told_clearly(
         join(person.page, name, SMALL_ROOM_PASSPHRASE)
         expect(person.page.get_by_role("heading", name="In the room")).to_be_visible()
     third = open_person(browser, people, server.url)
-    join(third.page, "Three", SMALL_ROOM_PASSPHRASE)
+    ask_to_join(third.page, "Three", SMALL_ROOM_PASSPHRASE)
     expect(third.page.get_by_role("alert")).to_contain_text("The room is full")
 
 
@@ -264,10 +243,10 @@ def test_altered_envelope_is_reported_and_ignored(
     grace = open_person(browser, people, "about:blank")
     _tamper(grace.page, _forward_altered)
     grace.page.goto(server.url)
-    join(grace.page, "Grace", PASSPHRASE)
+    ask_to_join(grace.page, "Grace", PASSPHRASE)
     expect(grace.page.get_by_role("alert")).to_contain_text("could not be opened")
-    expect(people_list(grace.page)).not_to_contain_text("Ada")
-    expect(people_list(grace.page)).to_contain_text("Someone joining")
+    expect(call_list(grace.page)).not_to_contain_text("Ada")
+    expect(call_list(grace.page)).to_contain_text("Someone joining")
 
 
 def test_replayed_envelope_is_reported_and_opens_once(
@@ -280,7 +259,7 @@ def test_replayed_envelope_is_reported_and_opens_once(
     _tamper(grace.page, _forward_twice)
     grace.page.goto(server.url)
     join(grace.page, "Grace", PASSPHRASE)
-    expect(people_list(grace.page)).to_contain_text("Ada")
+    expect(call_list(grace.page)).to_contain_text("Ada")
     ada.page.get_by_role("textbox", name="Message").fill("only once please")
     ada.page.get_by_role("button", name="Send").click()
     expect(grace.page.get_by_role("alert")).to_contain_text("arrived twice")
