@@ -172,7 +172,11 @@ test("old envelopes replayed after the server forgot everything are still refuse
   assert.deepEqual(reasons, ["replay", "replay", "unopenable"]);
 });
 
-test("a reveal that does not hash to its commitment is refused with mismatch, and no key is agreed", async () => {
+/**
+ * Mallory, a member with the room key, introduces herself to A with a commitment to a key of
+ * her own; A answers. What she promised, and A's answer, for a test to go on with.
+ */
+async function malloryIntroduced() {
   const relay = await room();
   const a = page(relay, "A");
   const mallory = relay.admit("M");
@@ -184,6 +188,17 @@ test("a reveal that does not hash to its commitment is refused with mismatch, an
   const intro = { kind: "intro", session: SESSIONS.M, commit: promised.commit, resume: [] };
   mallory.transmitSignal("A", 1, await seal(relay.room.key, roomAad("M", "A", 1), intro));
   await settle(a.pairing);
+  /** @param {number} seq @param {string} key */
+  const reveal = async (seq, key) => {
+    const message = { kind: "reveal", session: SESSIONS.M, to: a.session, key, fingerprints };
+    mallory.transmitSignal("A", seq, await seal(relay.room.key, roomAad("M", "A", seq), message));
+    await settle(a.pairing);
+  };
+  return { relay, a, toMallory, fingerprints, promised, reveal };
+}
+
+test("a reveal that does not hash to its commitment is refused with mismatch, and no key is agreed", async () => {
+  const { relay, a, toMallory, fingerprints, promised, reveal } = await malloryIntroduced();
   assert.equal(toMallory.length, 1);
   const accept = /** @type {any} */ (await open(relay.room.key, roomAad("A", "M", toMallory[0].seq), toMallory[0]));
   assert.equal(accept.kind, "accept");
@@ -192,35 +207,19 @@ test("a reveal that does not hash to its commitment is refused with mismatch, an
   // Having seen A's key, Mallory reveals another key than the one promised.
   const other = await newShare(SESSIONS.M, fingerprints);
   assert.notEqual(identityText(SESSIONS.M, other.key, fingerprints), promised.identity);
-  const reveal = { kind: "reveal", session: SESSIONS.M, to: a.session, key: other.key, fingerprints };
-  mallory.transmitSignal("A", 2, await seal(relay.room.key, roomAad("M", "A", 2), reveal));
-  await settle(a.pairing);
+  await reveal(2, other.key);
   assert.deepEqual(only(a.seen, "rejected"), [{ reason: "mismatch" }]);
   assert.deepEqual(only(a.seen, "paired"), []);
   assert.equal(a.pairing.pairs.size, 0);
 
   // The promised key, revealed late, finds nothing waiting: the commitment was spent.
-  const honest = { ...reveal, key: promised.key };
-  mallory.transmitSignal("A", 3, await seal(relay.room.key, roomAad("M", "A", 3), honest));
-  await settle(a.pairing);
+  await reveal(3, promised.key);
   assert.deepEqual(only(a.seen, "paired"), []);
 });
 
 test("the promised key, revealed, is agreed: the mismatch test above is not refusing everything", async () => {
-  const relay = await room();
-  const a = page(relay, "A");
-  const mallory = relay.admit("M");
-  /** @type {any[]} */
-  const toMallory = [];
-  mallory.addEventListener("envelope", (event) => toMallory.push(/** @type {CustomEvent} */ (event).detail));
-  const fingerprints = [fingerprint(77)];
-  const promised = await newShare(SESSIONS.M, fingerprints);
-  const intro = { kind: "intro", session: SESSIONS.M, commit: promised.commit, resume: [] };
-  mallory.transmitSignal("A", 1, await seal(relay.room.key, roomAad("M", "A", 1), intro));
-  await settle(a.pairing);
-  const reveal = { kind: "reveal", session: SESSIONS.M, to: a.session, key: promised.key, fingerprints };
-  mallory.transmitSignal("A", 2, await seal(relay.room.key, roomAad("M", "A", 2), reveal));
-  await settle(a.pairing);
+  const { a, promised, reveal } = await malloryIntroduced();
+  await reveal(2, promised.key);
   assert.deepEqual(only(a.seen, "rejected"), []);
   assert.equal(only(a.seen, "paired").length, 1);
 });
