@@ -345,6 +345,18 @@ function selfView(name) {
   };
 }
 
+/**
+ * What a tile says when no path to that person was found within the bound. The call with the
+ * others goes on, and the page keeps trying in the background.
+ * @param {string} name
+ */
+function unreachable(name) {
+  const relayed = session?.call.iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
+  return relayed
+    ? `Could not connect to ${name}, not even through the relay: your network or theirs blocks calls. Still trying.`
+    : `Could not connect to ${name}: your network or theirs blocks calls; the operator can add a TURN server. Still trying.`;
+}
+
 /** @param {Participant} p */
 function show(p) {
   // An update may trail a removal (a measurement that was under way): it must not revive the tile.
@@ -357,7 +369,7 @@ function show(p) {
     cameraOff: !p.video,
     picture: p.video && hasVideo,
     mirrored: false,
-    status: CONNECTION[p.connection] ?? "",
+    status: p.connection === "unreachable" ? unreachable(p.name) : (CONNECTION[p.connection] ?? ""),
     quality: p.quality,
     safetyCode: p.safetyCode,
   });

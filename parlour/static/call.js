@@ -37,7 +37,8 @@ import { PAIR } from "./schema.js";
  * @property {MediaStream} stream
  * @property {boolean} audio  microphone on
  * @property {boolean} video  camera on
- * @property {"connecting" | "connected" | "reconnecting" | "failed"} connection
+ * @property {"connecting" | "connected" | "reconnecting" | "failed" | "unreachable"} connection
+ *   unreachable: not connected within the bound; retries go on in the background
  * @property {number} level   0..1
  * @property {Quality | null} quality
  * @property {string} safetyCode
@@ -257,7 +258,9 @@ export class Call extends EventTarget {
       participant.connection =
         state === "connected"
           ? "connected"
-          : state === "failed"
+          : link.unreachable
+            ? "unreachable"
+            : state === "failed"
             ? "failed"
             : state === "disconnected"
               ? "reconnecting"

@@ -26,12 +26,17 @@ import { CALL_ROLES, KIND, offeredRole } from "./roles.js";
  * @property {number} lossPct
  * @property {number} recvKbps
  * @property {number} sendKbps
- * @property {"direct" | "relayed"} route
+ * @property {string} route  in words: "Direct", "Direct, via STUN", "Relayed over UDP" …
  * @property {string} video
  * @property {"good" | "fair" | "poor"} grade
  */
 
 const DISCONNECTED_GRACE_MS = 3_000;
+/** How long a connection may take to come up before the person is told it could not. */
+export const CONNECT_BOUND_MS = 15_000;
+/** ICE restarts while a connection is down: after 2 s, then twice as long each time, up to a minute. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
 const AUDIO_KBPS = 40;
 
 /**
@@ -73,6 +78,19 @@ export async function pageCertificate() {
   return { certificate, fingerprints };
 }
 
+/**
+ * The path a connection took, in words, from its selected candidate pair: straight between the
+ * two devices, straight between the addresses STUN found (behind routers), or through a TURN
+ * relay and over what (a relay over TCP or TLS is what gets through networks that block UDP).
+ * @param {any} local  the local candidate's stats @param {any} remote  the remote one's
+ */
+export function routeOf(local, remote) {
+  if (local?.candidateType === "relay") return `Relayed over ${String(local.relayProtocol ?? "udp").toUpperCase()}`;
+  if (remote?.candidateType === "relay") return "Relayed on their side";
+  const found = (/** @type {any} */ c) => c?.candidateType === "srflx" || c?.candidateType === "prflx";
+  return found(local) || found(remote) ? "Direct, via STUN" : "Direct";
+}
+
 export class PeerLink extends EventTarget {
   /**
    * @param {object} options
@@ -103,6 +121,12 @@ export class PeerLink extends EventTarget {
     this.budgetKbps = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.restartTimer = undefined;
+    /** ICE restarts since the connection was last up, for the backoff. */
+    this.retries = 0;
+    /** Not up within CONNECT_BOUND_MS (of its start, or of its last failure): the tile says so. */
+    this.unreachable = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.boundTimer = undefined;
     /** Bitrate changes one at a time: two concurrent setParameters calls refuse each other. */
     this.budgetChain = Promise.resolve();
     /** @type {Map<string, number>} */
@@ -110,6 +134,33 @@ export class PeerLink extends EventTarget {
     this.sampledAt = 0;
     this.closed = false;
     this.listen();
+    this.startBound();
+  }
+
+  /** From now, the connection has CONNECT_BOUND_MS to come up before it counts as unreachable. */
+  startBound() {
+    clearTimeout(this.boundTimer);
+    this.boundTimer = setTimeout(() => {
+      if (this.closed || this.pc.connectionState === "connected") return;
+      this.unreachable = true;
+      this.retry();
+      this.emit("state");
+    }, CONNECT_BOUND_MS);
+  }
+
+  /**
+   * Look for a path again, and again with a growing pause while none is found: a network that
+   * blocks calls now may let them through later (a TURN server added, a phone off Wi-Fi).
+   */
+  retry() {
+    clearTimeout(this.restartTimer);
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries);
+    this.restartTimer = setTimeout(() => {
+      if (this.closed || this.pc.connectionState === "connected") return;
+      this.retries += 1;
+      this.pc.restartIce();
+      this.retry();
+    }, delay);
   }
 
   listen() {
@@ -254,14 +305,20 @@ export class PeerLink extends EventTarget {
 
   connectionChanged() {
     const state = this.pc.connectionState;
-    clearTimeout(this.restartTimer);
     if (state === "connected") {
+      clearTimeout(this.restartTimer);
+      clearTimeout(this.boundTimer);
+      this.unreachable = false;
+      this.retries = 0;
       this.watchTransport();
       void this.applyBudget();
     } else if (state === "failed") {
+      if (!this.unreachable) this.startBound();
       this.pc.restartIce();
+      this.retry();
     } else if (state === "disconnected") {
       // Often a blip that heals by itself; if not, find a new path.
+      clearTimeout(this.restartTimer);
       this.restartTimer = setTimeout(() => {
         if (this.pc.connectionState === "disconnected") this.pc.restartIce();
       }, DISCONNECTED_GRACE_MS);
@@ -378,11 +435,7 @@ export class PeerLink extends EventTarget {
       lossPct: packetsNow + lostNow > 0 ? (100 * lostNow) / (packetsNow + lostNow) : 0,
       recvKbps: seconds ? Math.round((delta("received", received) * 8) / 1000 / seconds) : 0,
       sendKbps: seconds ? Math.round((delta("sent", sent) * 8) / 1000 / seconds) : 0,
-      route: /** @type {"direct" | "relayed"} */ (
-        byId[pair?.localCandidateId]?.candidateType === "relay" || byId[pair?.remoteCandidateId]?.candidateType === "relay"
-          ? "relayed"
-          : "direct"
-      ),
+      route: routeOf(byId[pair?.localCandidateId], byId[pair?.remoteCandidateId]),
       video: video || "none",
       grade: /** @type {"good" | "fair" | "poor"} */ ("good"),
     };
@@ -400,6 +453,7 @@ export class PeerLink extends EventTarget {
   close() {
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.boundTimer);
     this.pc.close();
   }
 }

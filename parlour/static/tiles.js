@@ -10,7 +10,7 @@ const SVG = "http://www.w3.org/2000/svg";
 /**
  * @typedef {object} Quality
  * @property {number} rttMs @property {number} lossPct @property {number} recvKbps
- * @property {number} sendKbps @property {"direct" | "relayed"} route @property {string} video
+ * @property {number} sendKbps @property {string} route @property {string} video
  * @property {"good" | "fair" | "poor"} grade
  */
 
@@ -220,7 +220,7 @@ export class Tile {
     const measuring = "Measuring…";
     /** @type {[string, string][]} */
     const rows = [
-      ["Route", q ? (q.route === "direct" ? "Direct" : "Relayed") : measuring],
+      ["Route", q ? q.route : measuring],
       ["Round trip", q ? `${Math.round(q.rttMs)} ms` : measuring],
       ["Packet loss", q ? `${q.lossPct.toFixed(1)} %` : measuring],
       ["Receiving", q ? `${Math.round(q.recvKbps)} kbit/s` : measuring],

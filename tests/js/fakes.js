@@ -242,7 +242,9 @@ export class FakePeerConnection {
   }
 
   async addIceCandidate() {}
-  restartIce() {}
+  restartIce() {
+    this.restarts = (this.restarts ?? 0) + 1;
+  }
   close() {
     this.connectionState = "closed";
   }

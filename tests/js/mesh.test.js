@@ -1,9 +1,9 @@
 // mesh.js's PeerLink over a fake RTCPeerConnection: each track is sent and shown by its role.
 
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { afterEach, mock, test } from "node:test";
 
-import { PeerLink, videoEncoding, videoShare } from "../../parlour/static/mesh.js";
+import { CONNECT_BOUND_MS, PeerLink, routeOf, videoEncoding, videoShare } from "../../parlour/static/mesh.js";
 import { fakeMedia, FakeTrack, installFakeWebRTC } from "./fakes.js";
 
 installFakeWebRTC();
@@ -14,6 +14,13 @@ const FINGERPRINT = `sha-256 ${Array(32).fill("AB").join(":")}`;
 const offer = (kinds) => ({
   type: "offer",
   sdp: `v=0\r\na=fingerprint:${FINGERPRINT}\r\n${kinds.map((kind) => `m=${kind} 9 UDP/TLS/RTP/SAVPF 0\r\na=sendrecv\r\n`).join("")}`,
+});
+
+/** @type {PeerLink[]} */
+const made = [];
+afterEach(() => {
+  // A link that never came up keeps retrying: every test closes its links, so no timer outlives it.
+  for (const peer of made.splice(0)) peer.close();
 });
 
 function link(media = fakeMedia()) {
@@ -30,6 +37,7 @@ function link(media = fakeMedia()) {
       return true;
     },
   });
+  made.push(peer);
   return { peer, media, sent, pc: /** @type {any} */ (peer.pc) };
 }
 
@@ -146,4 +154,58 @@ test("each sender's share of the budget follows PROTOCOL.md's formula and bounds
   assert.deepEqual(videoEncoding(1200), { maxBitrate: 1_200_000, scaleResolutionDownBy: 1, maxFramerate: 30 });
   assert.deepEqual(videoEncoding(600), { maxBitrate: 600_000, scaleResolutionDownBy: 1.5, maxFramerate: 30 });
   assert.deepEqual(videoEncoding(299), { maxBitrate: 299_000, scaleResolutionDownBy: 3, maxFramerate: 15 });
+});
+
+test("a link not up within the bound says it is unreachable and keeps restarting ICE, each pause longer", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const { peer, pc } = link();
+    let told = 0;
+    peer.addEventListener("state", () => (told += peer.unreachable ? 1 : 0));
+    mock.timers.tick(CONNECT_BOUND_MS - 1);
+    assert.equal(peer.unreachable, false);
+    mock.timers.tick(1);
+    assert.equal(peer.unreachable, true);
+    assert.equal(told, 1);
+    const restarts = [];
+    for (const pause of [2_000, 4_000, 8_000, 16_000]) {
+      mock.timers.tick(pause);
+      restarts.push(pc.restarts);
+    }
+    assert.deepEqual(restarts, [1, 2, 3, 4]);
+
+    // A path is found (a TURN server was added, a network changed): the tile is itself again.
+    pc.connectionState = "connected";
+    pc.onconnectionstatechange();
+    assert.equal(peer.unreachable, false);
+    mock.timers.tick(120_000);
+    assert.equal(pc.restarts, 4, "no restarts once connected");
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("a link that comes up within the bound is never called unreachable", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const { peer, pc } = link();
+    mock.timers.tick(CONNECT_BOUND_MS - 5_000);
+    pc.connectionState = "connected";
+    pc.onconnectionstatechange();
+    mock.timers.tick(CONNECT_BOUND_MS);
+    assert.equal(peer.unreachable, false);
+    assert.equal(pc.restarts, undefined);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("the route is told in words from the selected pair's candidates", () => {
+  const host = { candidateType: "host" };
+  assert.equal(routeOf(host, host), "Direct");
+  assert.equal(routeOf({ candidateType: "srflx" }, host), "Direct, via STUN");
+  assert.equal(routeOf(host, { candidateType: "prflx" }), "Direct, via STUN");
+  assert.equal(routeOf({ candidateType: "relay", relayProtocol: "udp" }, host), "Relayed over UDP");
+  assert.equal(routeOf({ candidateType: "relay", relayProtocol: "tls" }, host), "Relayed over TLS");
+  assert.equal(routeOf(host, { candidateType: "relay" }), "Relayed on their side");
 });
