@@ -29,19 +29,23 @@ from parlour.config_keys import (
     READD,
     ROOM_MAX_MEMBERS,
     ROOM_NAME,
+    ROOM_RELAY_ONLY,
     SALT,
     SECTIONS,
     STUN_SERVERS,
     TICKET_KEY,
     TLS_MODE,
     TRUSTED_PROXIES,
+    TURN_LIFETIME,
+    TURN_SECRET,
+    TURN_URLS,
     UPLOAD_KBPS,
     VERIFIER,
     Invalid,
     KeySpec,
     show,
 )
-from parlour.settings import Room, Settings, Tls, TlsMode
+from parlour.settings import Room, Settings, Tls, TlsMode, Turn
 
 T = TypeVar("T")
 
@@ -175,11 +179,22 @@ class _Reader:
 
     def settings(self, data: Mapping[str, object]) -> Settings:
         self.unknown(data, "", set(SECTIONS))
-        tables = {name: self.table(data, name) for name in ("server", "tls", "secrets", "call")}
+        names = ("server", "tls", "secrets", "call", "turn")
+        tables = {name: self.table(data, name) for name in names}
         for name, table in tables.items():
             self.unknown(table, name, {s.leaf for s in KEYS if s.section == name})
-        server, tls, secrets, call = tables.values()
+        server, tls, secrets, call, turn_table = tables.values()
         max_members = self.value(server, MAX_MEMBERS)
+        turn = self.turn(turn_table)
+        rooms = self.rooms(self.table(data, "rooms"), max_members)
+        for room in rooms:
+            if room.relay_only and turn is None:
+                self.problem(
+                    f"rooms.{room.name}.relay_only",
+                    "is true, but no TURN server is configured ([turn] urls and secret), so "
+                    "nobody in this room could reach anyone",
+                    "set up coturn and add it under [turn] (see docs/turn.md), or delete the line",
+                )
         return Settings(
             source=self.path.resolve(),
             salt=self.value(secrets, SALT),
@@ -192,11 +207,40 @@ class _Reader:
             tls=self.tls(tls),
             open_rooms=self.value(server, OPEN_ROOMS),
             max_members=max_members,
-            rooms=self.rooms(self.table(data, "rooms"), max_members),
+            rooms=rooms,
             upload_kbps=self.value(call, UPLOAD_KBPS),
             stun_servers=self.value(call, STUN_SERVERS),
             ticket_key=self.value(secrets, TICKET_KEY),
+            turn=turn,
         )
+
+    def turn(self, table: Mapping[str, object]) -> Turn | None:
+        """The coturn server, or None when [turn] lists none; each of urls and secret needs the
+        other."""
+        reported = len(self.problems)
+        urls = self.value(table, TURN_URLS)
+        secret = self.value(table, TURN_SECRET)
+        lifetime = self.value(table, TURN_LIFETIME)
+        if len(self.problems) > reported:
+            return None
+        if urls and secret is None:
+            self.problem(
+                TURN_SECRET.name,
+                "is missing, and turn.urls lists servers: pages would get no credentials",
+                f"add under [turn]: {TURN_SECRET.leaf} = the static-auth-secret of your coturn "
+                "(see docs/turn.md)",
+                TURN_SECRET.fresh_line(),
+            )
+        elif secret is not None and not urls:
+            self.problem(
+                TURN_URLS.name,
+                "lists no TURN server, so turn.secret is not used",
+                f"{TURN_URLS.leaf} = {TURN_URLS.example_text()} (your coturn's address), "
+                "or delete the secret",
+            )
+        if not urls or secret is None:
+            return None
+        return Turn(urls, secret, lifetime)
 
     def tls(self, table: Mapping[str, object]) -> Tls:
         reported = len(self.problems)
@@ -258,6 +302,7 @@ class _Reader:
             self.unknown(room, key, allowed)
             verifier = self.value(room, VERIFIER, f"{key}.verifier")
             size = self.value(room, ROOM_MAX_MEMBERS, f"{key}.max_members", max_members)
+            relay_only = self.value(room, ROOM_RELAY_ONLY, f"{key}.relay_only")
             if verifier and verifier in seen:
                 self.problem(
                     f"{key}.verifier",
@@ -266,7 +311,7 @@ class _Reader:
                     READD.format(room=name),
                 )
             seen.setdefault(verifier, name)
-            result.append(Room(name, verifier, size))
+            result.append(Room(name, verifier, size, relay_only))
         return tuple(result)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from parlour import keys, tickets
 from parlour.settings import (
     DEFAULT_MAX_MEMBERS,
+    DEFAULT_TURN_LIFETIME,
     DEFAULT_UPLOAD_KBPS,
     IpNetwork,
     TlsMode,
@@ -221,6 +223,37 @@ def _stun_urls(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+_TURN_URL = re.compile(
+    r"(?:turn:|turns:)(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:\?transport=(udp|tcp))?"
+)
+
+
+def _turn_urls(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise Invalid()
+    for entry in value:
+        found = _TURN_URL.fullmatch(entry) if isinstance(entry, str) else None
+        if found is None:
+            raise Invalid(f'{show(entry)} is not a TURN URL like "turn:turn.example.org:3478"')
+        if entry.startswith("turns:") and found.group(1) == "udp":
+            raise Invalid(f"{show(entry)}: browsers speak turns: over TCP only")
+    return tuple(value)
+
+
+MIN_TURN_SECRET_CHARS = 16
+
+
+def _turn_secret(value: object) -> str:
+    secret = _text(value)
+    # It goes into turnserver.conf as static-auth-secret=…, where a space or a quote would be
+    # read differently than here.
+    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]*", secret):
+        raise Invalid("use only letters, digits and - _ . ~ + / =")
+    if len(secret) < MIN_TURN_SECRET_CHARS:
+        raise Invalid(f"it is only {len(secret)} characters")
+    return secret
+
+
 def _tls_mode(value: object) -> TlsMode:
     try:
         return TlsMode(_text(value))
@@ -271,6 +304,10 @@ def _fresh_admin_path() -> str:
 
 def _fresh_ticket_key() -> str:
     return show(keys.b64url(tickets.generate_key()))
+
+
+def _fresh_turn_secret() -> str:
+    return show(keys.b64url(os.urandom(32)))
 
 
 _MEMBERS = f"a whole number from {MIN_MEMBERS} to {DEFAULT_MAX_MEMBERS}"
@@ -422,6 +459,41 @@ STUN_SERVERS: KeySpec[tuple[str, ...]] = KeySpec(
     doc="STUN servers browsers may ask for their public address; none unless listed",
     example="[]",
 )
+ROOM_RELAY_ONLY = KeySpec(
+    name="rooms.NAME.relay_only",
+    expects="true or false",
+    convert=_flag,
+    default=False,
+    doc="Privacy mode: calls go only through [turn], so members never learn each other's address",
+    example="true",
+)
+TURN_URLS: KeySpec[tuple[str, ...]] = KeySpec(
+    name="turn.urls",
+    expects='a list of TURN URLs like ["turn:turn.example.org:3478?transport=udp"]',
+    convert=_turn_urls,
+    default=(),
+    doc="Your coturn's URLs (turn: over UDP and TCP, turns: on 443); none: no relay",
+    example='["turn:turn.example.org:3478?transport=udp"]',
+)
+TURN_SECRET: KeySpec[str | None] = KeySpec(
+    name="turn.secret",
+    expects=(
+        f"at least {MIN_TURN_SECRET_CHARS} characters, the same as coturn's static-auth-secret"
+    ),
+    convert=_turn_secret,
+    default=None,
+    doc="coturn's static-auth-secret, from which each page's short-lived credentials are made",
+    example=_fresh_turn_secret,
+    secret=True,
+)
+TURN_LIFETIME = KeySpec(
+    name="turn.lifetime",
+    expects="a whole number of seconds from 60 to 86400",
+    convert=_whole(60, 86_400),
+    default=DEFAULT_TURN_LIFETIME,
+    doc="Seconds a page's TURN credentials last; pages ask for fresh ones before then",
+    example="3600",
+)
 
 KEYS: tuple[KeySpec[Any], ...] = (
     HOST,
@@ -439,7 +511,11 @@ KEYS: tuple[KeySpec[Any], ...] = (
     TICKET_KEY,
     UPLOAD_KBPS,
     STUN_SERVERS,
+    TURN_URLS,
+    TURN_SECRET,
+    TURN_LIFETIME,
     VERIFIER,
     ROOM_MAX_MEMBERS,
+    ROOM_RELAY_ONLY,
 )
-SECTIONS = ("server", "tls", "secrets", "call", "rooms")
+SECTIONS = ("server", "tls", "secrets", "call", "turn", "rooms")

@@ -57,6 +57,9 @@ _INTRO = {
         "# Keep this file private: with it, anyone can test passphrase guesses offline.\n"
     ),
     "call": "# How calls use the network. Media goes browser to browser, never through Parlour.\n",
+    "turn": (
+        "# A TURN relay (coturn) for people whose networks block a direct call; see docs/turn.md.\n"
+    ),
 }
 
 _ROOMS_INTRO = """

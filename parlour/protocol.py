@@ -126,7 +126,11 @@ class Unlock(_Message, tag="unlock"):
     pass
 
 
-ClientMessage = Join | Signal | Leave | Ping | Lock | Unlock
+class Refresh(_Message, tag="refresh"):
+    pass
+
+
+ClientMessage = Join | Signal | Leave | Ping | Lock | Unlock | Refresh
 
 
 # Server -> client
@@ -139,8 +143,11 @@ class Welcome(_Message, tag="welcome"):
     max_frame: int
 
 
-class IceServer(msgspec.Struct, forbid_unknown_fields=True):
+class IceServer(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     urls: list[str]
+    # Only on TURN entries: credentials made for this connection, which expire (ice_ttl).
+    username: str | None = None
+    credential: str | None = None
 
 
 class Joined(_Message, tag="joined"):
@@ -150,6 +157,16 @@ class Joined(_Message, tag="joined"):
     ice_servers: list[IceServer]
     upload_kbps: int
     locked: bool
+    # Seconds the TURN credentials in ice_servers last; null when none are given.
+    ice_ttl: int | None
+    relay_only: bool
+
+
+class IceServers(_Message, tag="ice-servers"):
+    """The answer to `refresh`: ice_servers with fresh credentials."""
+
+    ice_servers: list[IceServer]
+    ice_ttl: int | None
 
 
 class PeerJoined(_Message, tag="peer-joined"):
@@ -193,12 +210,24 @@ class Error(_Message, tag="error", omit_defaults=True):
     retry_after: RetryAfter | None = None
 
 
-ServerMessage = Welcome | Joined | PeerJoined | PeerLeft | Relayed | Left | Pong | RoomState | Error
+ServerMessage = (
+    Welcome
+    | Joined
+    | IceServers
+    | PeerJoined
+    | PeerLeft
+    | Relayed
+    | Left
+    | Pong
+    | RoomState
+    | Error
+)
 
-CLIENT_TYPES: Final = (Join, Signal, Leave, Ping, Lock, Unlock)
+CLIENT_TYPES: Final = (Join, Signal, Leave, Ping, Lock, Unlock, Refresh)
 SERVER_TYPES: Final = (
     Welcome,
     Joined,
+    IceServers,
     PeerJoined,
     PeerLeft,
     Relayed,

@@ -16,7 +16,7 @@ from parlour import keys, protocol, tickets
 from parlour.guard import JoinGuard
 from parlour.protocol import ErrorCode, error
 from parlour.settings import Policy, Room
-from parlour.spaces import Admission, Conn, Delivery, Role, Space, SpaceKind
+from parlour.spaces import Admission, Conn, Delivery, Ice, Role, Space, SpaceKind
 
 # How long after a lock its ticket can still put the lock back after a restart, in seconds. A
 # restart finds its members on their way back within minutes; a ticket older than a day
@@ -25,10 +25,11 @@ TICKET_LIFETIME = 24 * 3600
 
 
 class RoomSpace(Space):
-    __slots__ = ("latest", "locked_by", "ticket")
+    __slots__ = ("latest", "locked_by", "relay_only", "ticket")
 
     def __init__(self, key: bytes, capacity: int) -> None:
         super().__init__(SpaceKind.ROOM, key, capacity)
+        self.relay_only = False  # the room's config says; set at every join, as capacity is
         # A locked room admits only joins that carry its ticket. Both live here, so a room
         # that empties (and is dropped) forgets its lock with everything else.
         self.ticket: str | None = None
@@ -121,16 +122,18 @@ class Rooms:
         restored: tuple[str, int] | None,
         conn: Conn,
         peers: list[Conn],
-        ice_servers: list[protocol.IceServer],
+        ice: Ice,
     ) -> list[Delivery]:
         assert conn.peer is not None
         joined = protocol.Joined(
             id=conn.peer,
             peers=[peer.peer for peer in peers if peer.peer],
             capacity=space.capacity,
-            ice_servers=ice_servers,
+            ice_servers=ice.servers,
             upload_kbps=self._upload_kbps,
             locked=space.ticket is not None,
+            ice_ttl=ice.ttl,
+            relay_only=space.relay_only,
         )
         if restored is None:
             return [Delivery(conn, joined)]
@@ -146,7 +149,7 @@ class Rooms:
         room = self._rooms.get(key)
         if room is not None:
             space = open_space or RoomSpace(key, room.max_members)
-            space.capacity = room.max_members
+            space.capacity, space.relay_only = room.max_members, room.relay_only
             return space
         if key and self._open_rooms:
             return open_space or RoomSpace(key, self._max_members)

@@ -8,14 +8,14 @@ import logging
 import signal
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
 
 from parlour import __version__, config
-from parlour.ice import StunServers
+from parlour.ice import StunServers, TurnServers
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
 from parlour.web import Site, make_runner
@@ -81,11 +81,13 @@ class Running:
     hub: Hub
     ice: StunServers
     site: Site
+    turn: TurnServers = field(default_factory=TurnServers)
 
     def apply(self, settings: Settings) -> None:
         self.settings = settings
         self.hub.apply(settings.policy())
         self.ice.apply(settings.stun_servers)
+        self.turn.apply(settings.turn)
         self.site.apply(settings.trusted_proxies)
 
 
@@ -93,9 +95,10 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
     if missing := config.ticket_key_missing(settings):
         log.warning("%s", missing)
     ice = StunServers(settings.stun_servers)
-    hub = Hub(settings.policy(), ice=ice)
+    turn = TurnServers(settings.turn)
+    hub = Hub(settings.policy(), ice=ice, turn=turn)
     runner, site = make_runner(hub, settings)
-    running = Running(settings, hub, ice, site)
+    running = Running(settings, hub, ice, site, turn)
     # Handlers first: whoever reads the announcement may signal at once, and SIGHUP's
     # default action would end the process.
     stop = asyncio.Event()

@@ -43,6 +43,19 @@ class Room:
     name: str
     verifier: bytes
     max_members: int = DEFAULT_MAX_MEMBERS
+    relay_only: bool = False  # members reach each other only through TURN, never directly
+
+
+DEFAULT_TURN_LIFETIME = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A coturn server sharing `secret` (its static-auth-secret) with Parlour: see docs/turn.md."""
+
+    urls: tuple[str, ...]
+    secret: str = field(repr=False)  # never in a log line, not even by accident
+    lifetime: int = DEFAULT_TURN_LIFETIME  # seconds a page's credentials last
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,7 @@ class Settings:
     upload_kbps: int = DEFAULT_UPLOAD_KBPS
     stun_servers: tuple[str, ...] = ()
     ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
+    turn: Turn | None = None
 
     def policy(self) -> Policy:
         """The part of these settings the signalling core runs on (Hub.apply takes it)."""

@@ -16,10 +16,11 @@ from collections.abc import Callable
 
 from parlour import keys, protocol
 from parlour.guard import JoinGuard, MessageBudget, Spend, address_key
+from parlour.ice import TurnServers
 from parlour.protocol import CloseCode, ErrorCode, error
 from parlour.rooms import Rooms
 from parlour.settings import Policy
-from parlour.spaces import Admission, Conn, Delivery, Kind, Space, SpaceKind
+from parlour.spaces import Admission, Conn, Delivery, Ice, Kind, Space, SpaceKind
 
 MESSAGE_RATE = 50.0
 MESSAGE_BURST = 200.0
@@ -46,6 +47,7 @@ class Hub:
         policy: Policy,
         *,
         ice: IceProvider = no_ice_servers,
+        turn: TurnServers | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(6),
@@ -53,6 +55,7 @@ class Hub:
         self._clock = clock
         self._new_id = new_id
         self._ice = ice
+        self._turn = turn or TurnServers()
         self.guard = JoinGuard()
         self.spaces: dict[bytes, Space] = {}
         self.rooms = Rooms(self.spaces, self.guard, clock, wall_clock)
@@ -150,6 +153,12 @@ class Hub:
                 return self.rooms.restore(conn, ticket)
             case protocol.Unlock():
                 return self.rooms.unlock(conn)
+            case protocol.Refresh():
+                if conn.space is None:
+                    return [Delivery(conn, error(ErrorCode.NOT_JOINED, about="refresh"))]
+                ice = self._ice_for(conn)
+                fresh = protocol.IceServers(ice_servers=ice.servers, ice_ttl=ice.ttl)
+                return [Delivery(conn, fresh)]
 
     def disconnect(self, conn: Conn) -> list[Delivery]:
         self.connections -= 1
@@ -178,11 +187,16 @@ class Hub:
         self.spaces[space.key] = space
         conn.peer, conn.space, conn.role = peer, space, admission.role
         reply, *after = admission.greet(
-            conn, [other for other in others if kind.may_relay(conn, other)], self._ice(conn)
+            conn, [other for other in others if kind.may_relay(conn, other)], self._ice_for(conn)
         )
         announce = protocol.PeerJoined(peer=peer)
         told = [Delivery(other, announce) for other in others if kind.may_relay(other, conn)]
         return [reply, *told, *after]
+
+    def _ice_for(self, conn: Conn) -> Ice:
+        """The STUN servers and, with TURN, credentials made now for this connection."""
+        relays = self._turn(conn)
+        return Ice(self._ice(conn) + relays, self._turn.ttl if relays else None)
 
     def _fresh_id(self) -> str:
         peer = self._new_id()

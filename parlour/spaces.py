@@ -72,7 +72,16 @@ class Delivery:
     close: CloseCode | None = None
 
 
-Greeting = Callable[[Conn, list[Conn], list[protocol.IceServer]], list[Delivery]]
+@dataclass(frozen=True, slots=True)
+class Ice:
+    """The ICE servers a connection is given, and how long their credentials last (seconds;
+    None when none expire)."""
+
+    servers: list[protocol.IceServer]
+    ttl: int | None = None
+
+
+Greeting = Callable[[Conn, list[Conn], Ice], list[Delivery]]
 """What a kind tells a newcomer once it is in: given it, the members it may talk to (oldest
 first) and its ICE servers, its reply first, then what goes to everyone after the others have
 heard of it."""

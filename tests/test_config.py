@@ -10,7 +10,7 @@ import pytest
 
 from parlour import config, config_keys, keys
 from parlour.config import ConfigError, Problem
-from parlour.settings import Room, TlsMode
+from parlour.settings import Room, TlsMode, Turn
 
 SALT = keys.b64url(bytes(range(32)))
 ADMIN = "A" * 22
@@ -455,7 +455,7 @@ def test_keys_are_described_once_each() -> None:
     names = [spec.name for spec in config_keys.KEYS]
     assert len(names) == len(set(names))
     sections = {spec.section for spec in config_keys.KEYS}
-    assert sections == {"server", "tls", "secrets", "call", "rooms.NAME"}
+    assert sections == {"server", "tls", "secrets", "call", "turn", "rooms.NAME"}
     for spec in config_keys.KEYS:
         assert spec.doc
         assert "\n" not in spec.doc
@@ -463,7 +463,7 @@ def test_keys_are_described_once_each() -> None:
 
 def test_docs_describe_every_key_and_no_other() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    documented = set(re.findall(r"`((?:server|tls|secrets|call|rooms)\.[^`\s]*)`", text))
+    documented = set(re.findall(r"`((?:server|tls|secrets|call|turn|rooms)\.[^`\s]*)`", text))
     assert {spec.name for spec in config_keys.KEYS} == documented
 
 
@@ -506,3 +506,104 @@ def test_bad_call_keys_are_refused(tmp_path: Path, line: str, key: str) -> None:
     problem = only_problem(tmp_path, with_call(line))
     assert problem.key == key
     assert problem.line == VALID.count("\n") + 3
+
+
+TURN_SECRET = "coturn-static-auth-secret-0123"
+TURN = f"""
+[turn]
+urls = ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]
+secret = "{TURN_SECRET}"
+"""
+
+
+def test_turn_is_off_by_default_and_loads_urls_secret_and_an_hour(tmp_path: Path) -> None:
+    """No [turn]: no relay. With urls and secret, credentials last an hour unless lifetime says."""
+    assert config.load(write(tmp_path, VALID)).turn is None
+    turn = config.load(write(tmp_path, VALID + TURN)).turn
+    assert turn == Turn(
+        ("turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"),
+        TURN_SECRET,
+        3600,
+    )
+    assert config.load(write(tmp_path, VALID + TURN + "lifetime = 600\n")).turn == Turn(
+        turn.urls, TURN_SECRET, 600
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "detail"),
+    [
+        ('urls = ["stun:turn.example.org"]', "turn.urls", "is not a TURN URL"),
+        ('urls = ["turns:turn.example.org:443?transport=udp"]', "turn.urls", "over TCP only"),
+        ('urls = "turn:turn.example.org"', "turn.urls", "must be a list of TURN URLs"),
+        ("lifetime = 59", "turn.lifetime", "from 60 to 86400"),
+        ("lifetime = 86401", "turn.lifetime", "from 60 to 86400"),
+        ('secret = "short-secret"', "turn.secret", "it is only 12 characters"),
+        ('secret = "has a space in it, long enough"', "turn.secret", "letters, digits"),
+    ],
+)
+def test_bad_turn_keys_name_the_key_and_the_fix(
+    tmp_path: Path, line: str, key: str, detail: str
+) -> None:
+    """Each bad [turn] value is one problem at its key, saying what was expected."""
+    name = line.split(" =")[0]
+    text = "\n".join(
+        existing for existing in TURN.splitlines() if not existing.startswith(f"{name} =")
+    )
+    problem = only_problem(tmp_path, VALID + text + "\n" + line + "\n")
+    assert problem.key == key
+    assert detail in problem.message
+    assert problem.fix
+
+
+def test_a_turn_secret_is_never_quoted_in_a_problem(tmp_path: Path) -> None:
+    """A refused secret is described by its size; neither it nor a fresh one is in the message."""
+    written = "not valid because of spaces"
+    problem = only_problem(tmp_path, VALID + TURN.replace(TURN_SECRET, written))
+    assert problem.key == "turn.secret"
+    assert written not in str(problem)
+    assert "a text of 27 characters (not shown: it is a secret)" in problem.message
+
+
+def test_turn_urls_without_a_secret_ask_for_coturns_secret(tmp_path: Path) -> None:
+    """urls alone cannot make credentials: the problem says where the secret comes from."""
+    problem = only_problem(tmp_path, VALID + TURN.replace(f'secret = "{TURN_SECRET}"', ""))
+    assert (problem.key, problem.message) == (
+        "turn.secret",
+        "is missing, and turn.urls lists servers: pages would get no credentials",
+    )
+    assert "static-auth-secret" in problem.fix
+    assert problem.fresh.startswith('secret = "')
+    assert problem.fresh not in str(problem)  # only `parlour check` prints a fresh one
+
+
+def test_a_turn_secret_without_urls_is_reported(tmp_path: Path) -> None:
+    """A secret with no server to share it with is a mistake, not silently unused."""
+    problem = only_problem(tmp_path, VALID + f'[turn]\nsecret = "{TURN_SECRET}"\n')
+    assert problem.key == "turn.urls"
+    assert "turn.secret is not used" in problem.message
+
+
+def test_relay_only_reaches_the_room(tmp_path: Path) -> None:
+    """rooms.NAME.relay_only = true puts that room, and only it, in privacy mode."""
+    text = edited("max_members = 4\n", "max_members = 4\nrelay_only = true\n") + TURN
+    lounge, family = config.load(write(tmp_path, text)).rooms
+    assert (lounge.relay_only, family.relay_only) == (False, True)
+
+
+def test_relay_only_without_turn_is_an_error_naming_the_fix(tmp_path: Path) -> None:
+    """A relay-only room with no TURN server is a room nobody can call in: refused at load."""
+    problem = only_problem(
+        tmp_path, edited("max_members = 4\n", "max_members = 4\nrelay_only = true\n")
+    )
+    assert (problem.key, problem.line) == ("rooms.family.relay_only", 22)
+    assert "nobody in this room could reach anyone" in problem.message
+    assert "docs/turn.md" in problem.fix
+
+
+def test_relay_only_must_be_true_or_false(tmp_path: Path) -> None:
+    problem = only_problem(
+        tmp_path, edited("max_members = 4\n", 'max_members = 4\nrelay_only = "yes"\n') + TURN
+    )
+    assert problem.key == "rooms.family.relay_only"
+    assert problem.message == 'must be true or false, got "yes"'

@@ -272,6 +272,16 @@ def test_every_error_code_has_human_text() -> None:
             ice_servers=[protocol.IceServer(urls=["stun:stun.example.org:3478"])],
             upload_kbps=2500,
             locked=True,
+            ice_ttl=None,
+            relay_only=False,
+        ),
+        protocol.IceServers(
+            ice_servers=[
+                protocol.IceServer(
+                    urls=["turn:turn.example.org:3478"], username="1:AAAAAAAA", credential="x="
+                )
+            ],
+            ice_ttl=3600,
         ),
         protocol.PeerJoined(peer="AAAAAAAA"),
         protocol.PeerLeft(peer="AAAAAAAA"),
@@ -287,6 +297,15 @@ def test_every_error_code_has_human_text() -> None:
 def test_server_messages_round_trip(message: protocol.ServerMessage) -> None:
     """What the server encodes, decode_server reads back unchanged."""
     assert protocol.decode_server(protocol.encode(message)) == message
+
+
+def test_a_stun_entry_carries_no_credential_fields() -> None:
+    """username and credential are left out of an ICE server that has none, not sent as null."""
+    stun = protocol.IceServer(urls=["stun:stun.example.org:3478"])
+    assert protocol.encode(protocol.IceServers(ice_servers=[stun], ice_ttl=None)) == (
+        b'{"type":"ice-servers","ice_servers":[{"urls":["stun:stun.example.org:3478"]}],'
+        b'"ice_ttl":null}'
+    )
 
 
 def test_decode_server_refuses_unknown_fields() -> None:

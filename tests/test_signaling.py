@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import hmac
 import json
 import re
 from collections import defaultdict
@@ -14,8 +17,8 @@ import pytest
 
 from parlour import envelopes, keys, protocol
 from parlour.guard import JoinGuard
-from parlour.ice import StunServers
-from parlour.settings import Policy
+from parlour.ice import StunServers, TurnServers
+from parlour.settings import Policy, Room, Turn
 from parlour.signaling import (
     MAX_CONNECTIONS_PER_ADDRESS,
     MESSAGE_BURST,
@@ -171,6 +174,8 @@ def test_join_answers_joined_and_announces_the_newcomer(net: Net) -> None:
         "ice_servers": [],
         "upload_kbps": 2500,
         "locked": False,
+        "ice_ttl": None,
+        "relay_only": False,
     }
     assert net.one(ada) == {"type": "peer-joined", "peer": grace_id}
 
@@ -256,11 +261,17 @@ def test_signal_to_an_unknown_id_is_no_such_peer(net: Net) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    [signal("AAAAAAAA"), {"type": "leave"}, {"type": "lock"}, {"type": "unlock"}],
-    ids=["signal", "leave", "lock", "unlock"],
+    [
+        signal("AAAAAAAA"),
+        {"type": "leave"},
+        {"type": "lock"},
+        {"type": "unlock"},
+        {"type": "refresh"},
+    ],
+    ids=["signal", "leave", "lock", "unlock", "refresh"],
 )
 def test_signal_leave_or_lock_before_join_is_not_joined(net: Net, message: dict[str, Any]) -> None:
-    """Only members may signal, leave, lock or unlock."""
+    """Only members may signal, leave, lock, unlock or ask for fresh TURN credentials."""
     conn = net.connect()
     net.take(conn)
     net.send(conn, message)
@@ -1142,6 +1153,93 @@ def test_without_a_provider_a_join_gets_no_ice_servers(net: Net) -> None:
     net.take(conn)
     net.send(conn, join(LOUNGE))
     assert net.one(conn)["ice_servers"] == []
+
+
+SECRET = "s3cret-shared-with-coturn"
+TURN_URLS = ("turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443")
+
+
+def turned(clock: FakeClock, wall: FakeClock, *rooms: Room) -> Net:
+    """A hub whose rooms are `rooms` (the lounge by default), with coturn and one STUN server."""
+    turn = TurnServers(Turn(TURN_URLS, SECRET, lifetime=600), wall_clock=wall)
+    stun = StunServers(["stun:stun.example.org:3478"])
+    rooms = rooms or (room("lounge", LOUNGE),)
+    return Net(Hub(policy(*rooms), ice=stun, turn=turn, clock=clock, wall_clock=wall))
+
+
+def test_joined_carries_turn_credentials_made_for_the_connection(clock: FakeClock) -> None:
+    """TURN entries follow the STUN ones, with "<expiry>:<peer id>" and its HMAC; ice_ttl says how
+    long they last."""
+    wall = FakeClock(1_767_225_000.4)
+    net = turned(clock, wall)
+    ada = net.connect()
+    net.take(ada)
+    net.send(ada, join(LOUNGE))
+    joined = net.one(ada)
+    username = f"1767225600:{joined['id']}"
+    assert joined["ice_servers"] == [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": list(TURN_URLS), "username": username, "credential": hmac_b64(username)},
+    ]
+    assert (joined["ice_ttl"], joined["relay_only"]) == (600, False)
+
+
+def hmac_b64(username: str) -> str:
+    digest = hmac.new(SECRET.encode(), username.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def test_refresh_answers_fresh_credentials_to_the_sender_only(clock: FakeClock) -> None:
+    """A member's refresh gets ice-servers with an expiry counted from now; nobody else hears."""
+    wall = FakeClock(1_767_225_000.0)
+    net = turned(clock, wall)
+    ada, ada_id = net.joined(LOUNGE)
+    grace, _ = net.joined(LOUNGE)
+    net.take(ada)
+    wall.advance(450)
+    net.send(ada, {"type": "refresh"})
+    fresh = net.one(ada)
+    username = f"{1_767_225_000 + 450 + 600}:{ada_id}"
+    assert fresh == {
+        "type": "ice-servers",
+        "ice_servers": [
+            {"urls": ["stun:stun.example.org:3478"]},
+            {"urls": list(TURN_URLS), "username": username, "credential": hmac_b64(username)},
+        ],
+        "ice_ttl": 600,
+    }
+    assert net.quiet(grace)
+
+
+def test_without_turn_refresh_answers_the_stun_servers_and_no_ttl(net: Net) -> None:
+    """Without [turn] a refresh still has an answer: what joined gave, and ice_ttl null."""
+    ada, _ = net.joined(LOUNGE)
+    net.send(ada, {"type": "refresh"})
+    assert net.one(ada) == {"type": "ice-servers", "ice_servers": [], "ice_ttl": None}
+
+
+def test_refresh_spends_the_message_budget(net: Net) -> None:
+    """Asking for credentials over and over is rate-limited like any other message."""
+    ada, _ = net.joined(LOUNGE)  # the join spent one of the burst
+    for _ in range(int(MESSAGE_BURST)):
+        net.send(ada, {"type": "refresh"})
+    *answered, last = net.take(ada)
+    assert [m["type"] for m in answered] == ["ice-servers"] * (int(MESSAGE_BURST) - 1)
+    assert summary(last) == error("rate-limited", None)
+
+
+def test_a_relay_only_room_says_so_in_joined_and_others_do_not(clock: FakeClock) -> None:
+    """rooms.NAME.relay_only reaches the page as joined.relay_only; other rooms carry false."""
+    private = dataclasses.replace(room("study", STUDY), relay_only=True)
+    net = turned(clock, FakeClock(1_767_225_000.0), room("lounge", LOUNGE), private)
+    ada = net.connect()
+    net.take(ada)
+    net.send(ada, join(STUDY))
+    assert net.one(ada)["relay_only"] is True
+    net.send(ada, {"type": "leave"})
+    net.take(ada)
+    net.send(ada, join(LOUNGE))
+    assert net.one(ada)["relay_only"] is False
 
 
 def test_a_connection_is_a_member_while_in_a_room_and_nothing_outside(net: Net) -> None:
