@@ -47,6 +47,15 @@ export const MAX_CANDIDATE = 1_000;
 /** How many pairs an introduction may ask to resume: more than a room ever holds. */
 export const MAX_RESUME = 64;
 
+/** An RTCIceServer: TURN entries carry credentials made for this connection, STUN ones none. */
+const iceServers = listOf(
+  object({ fields: { urls: listOf(text(1, 512), 1, 16) }, optional: { username: text(1, 512), credential: text(1, 512) } }),
+  0,
+  16,
+);
+/** Seconds the TURN credentials last, or null without TURN. */
+const iceTtl = orNull(integer(1, 7 * 86_400));
+
 /** What the server sends, by `type`. */
 export const SERVER = /** @type {Record<string, Shape>} */ ({
   welcome: {
@@ -57,11 +66,14 @@ export const SERVER = /** @type {Record<string, Shape>} */ ({
       id: peerId,
       peers: listOf(peerId, 0, 256),
       capacity: integer(1, 1_000),
-      ice_servers: listOf(object({ fields: { urls: listOf(text(1, 512), 1, 16) } }), 0, 16),
+      ice_servers: iceServers,
       upload_kbps: integer(1, 1_000_000),
       locked: boolean,
+      ice_ttl: iceTtl,
+      relay_only: boolean,
     },
   },
+  "ice-servers": { fields: { ice_servers: iceServers, ice_ttl: iceTtl } },
   "peer-joined": { fields: { peer: peerId } },
   "peer-left": { fields: { peer: peerId } },
   signal: { fields: { from: peerId, seq: integer(1, Number.MAX_SAFE_INTEGER), iv: matching(new RegExp(`^${B64URL}{16}$`)), ct: matching(new RegExp(`^${B64URL}{22,}$`)) } },

@@ -124,3 +124,12 @@ test("peer ids, sessions, keys and fingerprints are held to their exact form", (
   assert.equal(classify(INTRODUCTIONS, "kind", { ...intro, resume: Array(64).fill(intro.session) }), "ok");
   assert.equal(classify(INTRODUCTIONS, "kind", { ...intro, resume: Array(65).fill(intro.session) }), "malformed");
 });
+
+test("an ice server may carry username and credential, and no other member", () => {
+  const refreshed = (server) => classify(SERVER, "type", { type: "ice-servers", ice_servers: [server], ice_ttl: 3600 });
+  assert.equal(refreshed({ urls: ["stun:stun.example.org:3478"] }), "ok");
+  assert.equal(refreshed({ urls: ["turn:turn.example.org:3478"], username: "1767225600:AAAAAAAA", credential: "qm3k=" }), "ok");
+  assert.equal(refreshed({ urls: ["turn:turn.example.org:3478"], username: 1767225600, credential: "qm3k=" }), "malformed");
+  assert.equal(refreshed({ urls: ["turn:turn.example.org:3478"], username: "u", credential: "c", credentialType: "password" }), "malformed");
+  assert.equal(classify(SERVER, "type", { type: "ice-servers", ice_servers: [], ice_ttl: 0 }), "malformed", "a ttl of no seconds");
+});

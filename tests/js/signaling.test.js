@@ -25,6 +25,8 @@ const joinedMessage = (fields = {}) => ({
   ice_servers: [],
   upload_kbps: 2500,
   locked: false,
+  ice_ttl: null,
+  relay_only: false,
   ...fields,
 });
 
