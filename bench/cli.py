@@ -27,13 +27,14 @@ from bench import (
     relay,
     report,
     startup,
+    stun,
 )
 from bench.errors import BenchError
 from bench.plan import FULL, QUICK, Plan
 from bench.report import Section
 from bench.server import Launch
 
-SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call")
+SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call", "stun")
 DISTURBED = 0.10
 QUIET_FOR = 3.0
 
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             "floods": lambda: floods.measure(launch, plan, args.seed * 4000),
             "page": lambda: page.measure(launch),
             "call": lambda: call.measure(launch, plan.call_runs),
+            "stun": lambda: stun.measure(launch, plan),
         }
         for name in args.only or SECTIONS:
             if args.wait_quiet and name != "page":

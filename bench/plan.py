@@ -31,6 +31,11 @@ class Plan:
     floods_quiet: float = 4.0  # seconds of probing before any frame flood
     floods_window: float = 3.0  # seconds each frame flood may last, probed throughout
     call_runs: int = 5  # timed joins per call size, in real Chromium
+    stun_runs: int = 3
+    stun_requests: int = 100_000  # a run's bound in count...
+    stun_seconds: float = 15.0  # ...and in time
+    stun_window: int = 64  # requests in flight
+    stun_addresses: int = 1_000  # loopback source addresses, past the per-address bound
 
 
 FULL = Plan()
@@ -47,6 +52,9 @@ QUICK = replace(
     floods_quiet=2.0,
     floods_window=1.5,
     call_runs=3,
+    stun_runs=1,
+    stun_requests=30_000,
+    stun_seconds=5.0,
 )
 
 

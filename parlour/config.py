@@ -32,6 +32,8 @@ from parlour.config_keys import (
     ROOM_RELAY_ONLY,
     SALT,
     SECTIONS,
+    STUN_ENABLED,
+    STUN_PORT,
     STUN_SERVERS,
     TICKET_KEY,
     TLS_MODE,
@@ -179,11 +181,11 @@ class _Reader:
 
     def settings(self, data: Mapping[str, object]) -> Settings:
         self.unknown(data, "", set(SECTIONS))
-        names = ("server", "tls", "secrets", "call", "turn")
+        names = ("server", "tls", "secrets", "call", "turn", "stun")
         tables = {name: self.table(data, name) for name in names}
         for name, table in tables.items():
             self.unknown(table, name, {s.leaf for s in KEYS if s.section == name})
-        server, tls, secrets, call, turn_table = tables.values()
+        server, tls, secrets, call, turn_table, stun = tables.values()
         max_members = self.value(server, MAX_MEMBERS)
         turn = self.turn(turn_table)
         rooms = self.rooms(self.table(data, "rooms"), max_members)
@@ -212,6 +214,8 @@ class _Reader:
             stun_servers=self.value(call, STUN_SERVERS),
             ticket_key=self.value(secrets, TICKET_KEY),
             turn=turn,
+            stun_enabled=self.value(stun, STUN_ENABLED),
+            stun_port=self.value(stun, STUN_PORT),
         )
 
     def turn(self, table: Mapping[str, object]) -> Turn | None:

@@ -494,6 +494,22 @@ TURN_LIFETIME = KeySpec(
     doc="Seconds a page's TURN credentials last; pages ask for fresh ones before then",
     example="3600",
 )
+STUN_ENABLED = KeySpec(
+    name="stun.enabled",
+    expects="true or false",
+    convert=_flag,
+    default=True,
+    doc="Answer STUN Binding requests on UDP, so browsers learn their public address from here",
+    example="true",
+)
+STUN_PORT: KeySpec[int | None] = KeySpec(
+    name="stun.port",
+    expects="a whole number from 0 to 65535",
+    convert=_whole(0, 65535),
+    default=None,
+    doc="UDP port of the STUN responder; the same number as server.port unless set",
+    example="3478",
+)
 
 KEYS: tuple[KeySpec[Any], ...] = (
     HOST,
@@ -514,8 +530,10 @@ KEYS: tuple[KeySpec[Any], ...] = (
     TURN_URLS,
     TURN_SECRET,
     TURN_LIFETIME,
+    STUN_ENABLED,
+    STUN_PORT,
     VERIFIER,
     ROOM_MAX_MEMBERS,
     ROOM_RELAY_ONLY,
 )
-SECTIONS = ("server", "tls", "secrets", "call", "turn", "rooms")
+SECTIONS = ("server", "tls", "secrets", "call", "turn", "stun", "rooms")

@@ -60,6 +60,7 @@ _INTRO = {
     "turn": (
         "# A TURN relay (coturn) for people whose networks block a direct call; see docs/turn.md.\n"
     ),
+    "stun": "# Parlour's own STUN responder, on UDP; open that port in the firewall too.\n",
 }
 
 _ROOMS_INTRO = """

@@ -21,14 +21,16 @@ class StunServers:
     """The operator's STUN servers (call.stun_servers), the same for everyone; none by default."""
 
     def __init__(self, urls: Sequence[str] = ()) -> None:
+        self.own: str | None = None  # Parlour's own responder (stun.own_url), first when set
         self.apply(urls)
 
     def apply(self, urls: Sequence[str]) -> None:
         """Take the list of a reload; the next join gets it."""
-        self._servers = [protocol.IceServer(urls=list(urls))] if urls else []
+        self._urls = list(urls)
 
     def __call__(self, conn: Conn) -> list[protocol.IceServer]:
-        return self._servers
+        urls = [self.own, *self._urls] if self.own else self._urls
+        return [protocol.IceServer(urls=list(urls))] if urls else []
 
 
 def turn_credentials(secret: str, label: str, expiry: int) -> tuple[str, str]:

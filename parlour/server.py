@@ -14,7 +14,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from parlour import __version__, config
+from parlour import __version__, config, stun
 from parlour.ice import StunServers, TurnServers
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
@@ -23,7 +23,7 @@ from parlour.web import Site, make_runner
 log = logging.getLogger("parlour")
 
 # Settings that belong to the listening socket: a reload cannot change them in place.
-RESTART_ONLY = ("host", "port", "tls", "base_path")
+RESTART_ONLY = ("host", "port", "tls", "base_path", "stun_enabled", "stun_port")
 
 
 def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int:
@@ -111,15 +111,27 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
         files, ssl_context = _tls(settings)
         web_listener = TcpListener(runner, settings.host, settings.port, ssl_context)
         listeners: list[Listener] = [web_listener]
+        if settings.stun_enabled:
+            # By default the web port's number, known only once the web socket is bound.
+            udp = stun.UdpListener(settings.host, lambda: _stun_port(settings, web_listener))
+            listeners.append(udp)
         for listener in listeners:
             started.append(listener)  # before start: one that fails half-way is stopped too
             await listener.start()
+        if settings.stun_enabled:
+            ice.own = stun.own_url(settings, udp.bound_port())
         _announce(settings, web_listener.bound_port() or settings.port, files, first_room)
         await stop.wait()
     finally:
         log.info("shutting down: closing %d connections", len(site.sockets))
         for listener in reversed(started):
             await listener.stop()
+
+
+def _stun_port(settings: Settings, web: TcpListener) -> int:
+    if settings.stun_port is not None:
+        return settings.stun_port
+    return web.bound_port() or settings.port
 
 
 def _tls(settings: Settings) -> tuple[tuple[Path, Path] | None, ssl.SSLContext | None]:

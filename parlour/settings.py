@@ -92,6 +92,8 @@ class Settings:
     stun_servers: tuple[str, ...] = ()
     ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
     turn: Turn | None = None
+    stun_enabled: bool = True  # Parlour's own STUN responder (stun.py)
+    stun_port: int | None = None  # None: the same number as the web port
 
     def policy(self) -> Policy:
         """The part of these settings the signalling core runs on (Hub.apply takes it)."""

@@ -455,7 +455,7 @@ def test_keys_are_described_once_each() -> None:
     names = [spec.name for spec in config_keys.KEYS]
     assert len(names) == len(set(names))
     sections = {spec.section for spec in config_keys.KEYS}
-    assert sections == {"server", "tls", "secrets", "call", "turn", "rooms.NAME"}
+    assert sections == {"server", "tls", "secrets", "call", "turn", "stun", "rooms.NAME"}
     for spec in config_keys.KEYS:
         assert spec.doc
         assert "\n" not in spec.doc
@@ -463,7 +463,7 @@ def test_keys_are_described_once_each() -> None:
 
 def test_docs_describe_every_key_and_no_other() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    documented = set(re.findall(r"`((?:server|tls|secrets|call|turn|rooms)\.[^`\s]*)`", text))
+    documented = set(re.findall(r"`((?:server|tls|secrets|call|turn|stun|rooms)\.[^`\s]*)`", text))
     assert {spec.name for spec in config_keys.KEYS} == documented
 
 

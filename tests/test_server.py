@@ -16,6 +16,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 from aiohttp import WSMsgType
+from aioice import stun as stun_wire
 
 from parlour import __version__, keys, protocol
 from parlour.config import load as load_config
@@ -214,6 +215,58 @@ async def test_first_serve_writes_a_config_and_prints_a_working_join_link(
             await receive(ws)  # welcome
             await ws.send_json({"type": "join", "room": locator})
             assert (await receive(ws))["type"] == "joined"
+
+
+def stun_answers(port: int) -> bool:
+    """Whether a Binding request to 127.0.0.1:`port` gets its success response back."""
+    request = stun_wire.Message(stun_wire.Method.BINDING, stun_wire.Class.REQUEST)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(TIMEOUT)
+        sock.sendto(bytes(request), ("127.0.0.1", port))
+        response = stun_wire.parse_message(sock.recv(2048))
+        return response.transaction_id == request.transaction_id and response.attributes == {
+            "XOR-MAPPED-ADDRESS": sock.getsockname()
+        }
+
+
+def port_of(url: str) -> int:
+    return int(url.split(":")[2].split("/")[0])
+
+
+async def test_serve_answers_stun_on_its_web_port_and_lets_it_go_on_sigterm(
+    server: ParlourProcess,
+) -> None:
+    """By default STUN is on UDP at the web port's number; after SIGTERM the port is free."""
+    port = port_of(server.url)
+    assert stun_answers(port)
+    assert server.stop() == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", port))  # fails while anyone still holds it
+
+
+async def test_joined_names_the_own_stun_server_only_when_people_can_reach_it(
+    tmp_path: Path, server: ParlourProcess, session: aiohttp.ClientSession
+) -> None:
+    """On every interface with public_url: stun:<public host>:<port> in joined; on loopback not."""
+    ws = await connect(session, server)
+    await ws.send_str(json.dumps(join(LOUNGE)))
+    assert (await receive(ws))["ice_servers"] == []
+    await ws.close()
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    text = config.read_text().replace('host = "127.0.0.1"', 'host = "0.0.0.0"')
+    config.write_text(
+        text.replace("[server]\n", '[server]\npublic_url = "https://call.example.org"\n')
+    )
+    with ParlourProcess.start(config) as public:
+        port = port_of(public.url)
+        local = public.url.replace("0.0.0.0", "127.0.0.1")
+        async with session.ws_connect("ws" + local.removeprefix("http") + "ws") as other:
+            assert (await receive(other))["type"] == "welcome"
+            await other.send_str(json.dumps(join(LOUNGE)))
+            joined = await receive(other)
+        assert joined["ice_servers"] == [{"urls": [f"stun:call.example.org:{port}"]}]
+        assert stun_answers(port)
 
 
 def announced(capsys: pytest.CaptureFixture[str], host: str, public_url: str | None = None) -> str:
