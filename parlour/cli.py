@@ -145,6 +145,30 @@ def _check(args: argparse.Namespace) -> int:
             f"room. Add under [secrets]: {config_keys.TICKET_KEY.leaf} = "
             f"{config_keys.TICKET_KEY.example_text()}"
         )
+    if args.turn:
+        return _check_turn(settings, args.timeout)
+    return 0
+
+
+def _check_turn(settings: Settings, timeout: float) -> int:
+    """A real allocation at each TURN URL; 1 when any of them fails."""
+    if settings.turn is None:
+        raise UserError(
+            f"{settings.source}: no TURN server to check: [turn] has no urls and secret. "
+            "Fix: set up coturn and add it under [turn] (see docs/turn.md)"
+        )
+    import asyncio
+
+    from parlour import turncheck
+
+    results = asyncio.run(turncheck.check_all(settings.turn, timeout=timeout))
+    for result in results:
+        print(result)
+    failed = sum(not result.ok for result in results)
+    if failed:
+        print(f"TURN: {failed} of {len(results)} URLs failed.", file=sys.stderr)
+        return 1
+    print(f"TURN: all {len(results)} URLs relay.")
     return 0
 
 
@@ -195,9 +219,20 @@ def _parser() -> argparse.ArgumentParser:
     remove.set_defaults(handler=_room_remove)
     rooms.add_parser("list", parents=[common], help="list rooms").set_defaults(handler=_room_list)
 
-    commands.add_parser("check", parents=[common], help="validate the config file").set_defaults(
-        handler=_check
+    check = commands.add_parser("check", parents=[common], help="validate the config file")
+    check.add_argument(
+        "--turn",
+        action="store_true",
+        help="also make a real TURN allocation at each turn.urls entry with fresh credentials",
     )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long --turn waits for each server (default: 5)",
+    )
+    check.set_defaults(handler=_check)
     commands.add_parser(
         "serve", parents=[common], help="run the server (writes a config on first run)"
     ).set_defaults(handler=_serve)
