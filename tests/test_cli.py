@@ -354,6 +354,19 @@ def test_serve_refuses_a_broken_file_before_starting(folder: Path, parlour: Parl
     assert "server.port: must be" in parlour(folder, "serve", code=1).stderr
 
 
+def test_a_relay_only_room_without_turn_stops_check_and_serve(
+    folder: Path, parlour: Parlour
+) -> None:
+    """Privacy mode with no TURN server is a room nobody can call in: both commands say so."""
+    parlour(folder, "room", "add", "lounge")
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text() + "relay_only = true\n")
+    for command in ("check", "serve"):
+        problem = parlour(folder, command, code=1).stderr
+        assert "rooms.lounge.relay_only: is true, but no TURN server is configured" in problem
+        assert "Fix: set up coturn and add it under [turn] (see docs/turn.md)" in problem
+
+
 @pytest.mark.parametrize("args", [[], ["room"], ["room", "add"], ["bogus"]])
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], parlour: Parlour) -> None:
     assert "usage:" in parlour(tmp_path, *args, code=2).stderr

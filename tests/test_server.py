@@ -20,7 +20,7 @@ from aioice import stun as stun_wire
 
 from parlour import __version__, keys, protocol
 from parlour.config import load as load_config
-from parlour.ice import StunServers
+from parlour.ice import StunServers, TurnServers
 from parlour.server import Running, _announce, _reload
 from parlour.settings import Settings
 from parlour.signaling import Hub
@@ -359,6 +359,35 @@ def test_a_reload_hands_each_layer_its_part_of_the_new_file(tmp_path: Path) -> N
     assert [str(network) for network in running.site.trusted_proxies] == ["10.0.0.0/8"]
     assert [(room.name, room.max_members) for room in running.hub.policy.rooms] == [("lounge", 3)]
     assert running.settings.source == path.resolve()
+
+
+TURN_SECRET = "coturn-static-auth-secret-for-the-reload"
+
+
+def test_a_reload_hands_the_turn_provider_its_new_turn_table(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """[turn] added by a reload reaches the next join; a refused one logs no secret."""
+    path = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    settings = load_config(path)
+    ice, turn = StunServers(settings.stun_servers), TurnServers(settings.turn)
+    hub = Hub(settings.policy(), ice=ice, turn=turn)
+    running = Running(settings, hub, ice, Site(hub, settings.prefix(), ()), turn)
+    conn, _ = hub.connect("192.0.2.1")
+    assert (turn(conn), turn.ttl) == ([], None)
+    table = f'\n[turn]\nurls = ["turn:turn.example.org"]\nsecret = "{TURN_SECRET}"\n'
+    path.write_text(path.read_text() + table + "lifetime = 900\n")
+    _reload(running)
+    [server] = turn(conn)
+    assert (server.urls, turn.ttl) == (["turn:turn.example.org"], 900)
+    path.write_text(path.read_text().replace(TURN_SECRET, "short"))
+    caplog.set_level(logging.DEBUG)
+    _reload(running)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "reload refused" in logged
+    assert "turn.secret" in logged
+    assert "short" not in logged.replace(str(path.resolve()), "FILE")
+    assert turn.ttl == 900  # the running [turn] stays
 
 
 def secret_pieces(secret: str, size: int = 8) -> list[str]:
