@@ -83,7 +83,7 @@ class _Closed(asyncio.DatagramProtocol):
         self.closed.set()
 
 
-async def _allocate(target: Target, username: str, password: str, timeout: float) -> str:
+async def allocate(target: Target, username: str, password: str, timeout: float) -> str:
     """Make an allocation and delete it again; returns the relayed address it got."""
     host = target.host
     if target.transport == "udp":
@@ -120,7 +120,7 @@ async def check_url(
         f"{target.host} port {target.port} over {'TLS' if target.tls else target.transport.upper()}"
     )
     try:
-        relayed = await _allocate(target, username, password, timeout)
+        relayed = await allocate(target, username, password, timeout)
     except stun.TransactionFailed as error:
         code = error.response.attributes.get("ERROR-CODE", (0, ""))
         if code[0] == 401:
