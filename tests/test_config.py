@@ -607,3 +607,12 @@ def test_relay_only_must_be_true_or_false(tmp_path: Path) -> None:
     )
     assert problem.key == "rooms.family.relay_only"
     assert problem.message == 'must be true or false, got "yes"'
+
+
+def test_the_turn_table_in_turn_md_is_valid(tmp_path: Path) -> None:
+    """docs/turn.md's [turn] example loads, with the three URLs it tells the operator to use."""
+    text = (DOCS.parent / "turn.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
+    turn = config.load(write(tmp_path, VALID + "\n" + example)).turn
+    assert turn is not None
+    assert [url.split(":")[0] for url in turn.urls] == ["turn", "turn", "turns"]
