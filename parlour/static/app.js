@@ -183,6 +183,8 @@ async function join(name, passphrase) {
     name,
     uploadKbps: joined.upload_kbps,
     iceServers: joined.ice_servers,
+    iceTtl: joined.ice_ttl,
+    relayOnly: joined.relay_only,
   });
   // Each feature registers the sealed kinds it handles before the call starts to hear any.
   const talk = new Chat(call);

@@ -76,8 +76,10 @@ export class Call extends EventTarget {
    * @param {string} options.name
    * @param {number} options.uploadKbps
    * @param {RTCIceServer[]} options.iceServers
+   * @param {number | null} [options.iceTtl]  how long their TURN credentials last, seconds
+   * @param {boolean} [options.relayOnly]  relayed connections only: nobody learns anybody's address
    */
-  constructor({ signaling, pairing, certificate, media, name, uploadKbps, iceServers }) {
+  constructor({ signaling, pairing, certificate, media, name, uploadKbps, iceServers, iceTtl = null, relayOnly = false }) {
     super();
     this.signaling = signaling;
     this.pairing = pairing;
@@ -86,6 +88,10 @@ export class Call extends EventTarget {
     this.name = name;
     this.uploadKbps = uploadKbps;
     this.iceServers = iceServers;
+    this.relayOnly = relayOnly;
+    this.iceTtl = iceTtl;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.refreshTimer = undefined;
     this.session = pairing.session;
     /** @type {Map<string, Participant>} */
     this.participants = new Map();
@@ -137,10 +143,12 @@ export class Call extends EventTarget {
     s.addEventListener("malformed", () => this.warn("server"), options);
     s.addEventListener("peer-left", on((d) => this.onPeerLeft(d.peer)), options);
     s.addEventListener("joined", on((d) => this.onRejoined(d)), options);
+    s.addEventListener("ice-servers", on((d) => this.takeIceServers(d.iceServers, d.iceTtl, true)), options);
     s.addEventListener("state", () => this.onSignalingState(), options);
     this.media.addEventListener("tracks", on((d) => this.onTracks(d)), options);
     this.media.addEventListener("change", () => this.onMediaChange(), options);
     for (const peer of s.peers) void p.introduce(peer);
+    this.scheduleRefresh(this.iceTtl);
     this.timers.push(setInterval(() => void this.sampleQuality(), STATS_MS));
     this.timers.push(setInterval(() => this.sampleLevels(), LEVELS_MS));
   }
@@ -224,6 +232,7 @@ export class Call extends EventTarget {
     const link = new PeerLink({
       polite: this.session > session,
       iceServers: this.iceServers,
+      relayOnly: this.relayOnly,
       certificate: this.certificate,
       remoteFingerprints: pair.fingerprints,
       media: this.media,
@@ -301,15 +310,35 @@ export class Call extends EventTarget {
   /**
    * Back in the room after a reconnect, with a new peer id: introduce this page to everyone
    * listed; those who still share a key with it answer under that key.
-   * @param {{peers: string[], iceServers: RTCIceServer[], uploadKbps: number}} detail
+   * @param {{peers: string[], iceServers: RTCIceServer[], uploadKbps: number, iceTtl: number | null}} detail
    */
-  onRejoined({ peers, iceServers, uploadKbps }) {
-    // Each join brings the servers to use from now on (TURN credentials are made per join and
-    // expire): the connections that exist take them too, for their next ICE restart.
-    this.iceServers = iceServers;
-    for (const link of this.links.values()) link.useIceServers(iceServers);
+  onRejoined({ peers, iceServers, uploadKbps, iceTtl }) {
+    this.takeIceServers(iceServers, iceTtl, false);
     this.uploadKbps = uploadKbps;
     for (const peer of peers) void this.pairing.introduce(peer);
+  }
+
+  /**
+   * The ICE servers to use from now on. TURN credentials are made per join and expire: the
+   * connections that exist take the new ones, a relayed one restarts ICE with them (a relay
+   * ends an allocation whose credentials expired), and fresh ones are asked for when three
+   * quarters of their life has passed.
+   * @param {RTCIceServer[]} iceServers @param {number | null} iceTtl @param {boolean} restartRelayed
+   */
+  takeIceServers(iceServers, iceTtl, restartRelayed) {
+    this.iceServers = iceServers;
+    for (const link of this.links.values()) {
+      link.useIceServers(iceServers);
+      if (restartRelayed && link.relayed()) link.pc.restartIce();
+    }
+    this.scheduleRefresh(iceTtl);
+  }
+
+  /** @param {number | null} iceTtl */
+  scheduleRefresh(iceTtl) {
+    clearTimeout(this.refreshTimer);
+    if (!iceTtl) return;
+    this.refreshTimer = setTimeout(() => this.signaling.refresh(), iceTtl * 750);
   }
 
   onSignalingState() {
@@ -389,6 +418,7 @@ export class Call extends EventTarget {
     this.abort.abort();
     this.pairing.stop();
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.refreshTimer);
     for (const session of [...this.participants.keys()]) this.remove(session);
   }
 }

@@ -83,9 +83,11 @@ export async function pageCertificate() {
  * two devices, straight between the addresses STUN found (behind routers), or through a TURN
  * relay and over what (a relay over TCP or TLS is what gets through networks that block UDP).
  * @param {any} local  the local candidate's stats @param {any} remote  the remote one's
+ * @param {boolean} [forPrivacy]  the room asks for relays only, so that nobody learns an address
  */
-export function routeOf(local, remote) {
-  if (local?.candidateType === "relay") return `Relayed over ${String(local.relayProtocol ?? "udp").toUpperCase()}`;
+export function routeOf(local, remote, forPrivacy = false) {
+  const over = String(local?.relayProtocol ?? "udp").toUpperCase();
+  if (local?.candidateType === "relay") return forPrivacy ? `Relayed for privacy, over ${over}` : `Relayed over ${over}`;
   if (remote?.candidateType === "relay") return "Relayed on their side";
   const found = (/** @type {any} */ c) => c?.candidateType === "srflx" || c?.candidateType === "prflx";
   return found(local) || found(remote) ? "Direct, via STUN" : "Direct";
@@ -96,18 +98,27 @@ export class PeerLink extends EventTarget {
    * @param {object} options
    * @param {boolean} options.polite  yields when both sides offer at once
    * @param {RTCIceServer[]} options.iceServers
+   * @param {boolean} [options.relayOnly]  privacy mode: only relayed candidates, so neither side learns the other's address
    * @param {RTCCertificate} options.certificate  this page's, announced when the key was agreed
    * @param {string[]} options.remoteFingerprints  what the other side announced: all it may use
    * @param {LocalMedia} options.media
    * @param {(message: SealedMessage) => Promise<boolean>} options.send  sealed, to the other side
    */
-  constructor({ polite, iceServers, certificate, remoteFingerprints, media, send }) {
+  constructor({ polite, iceServers, relayOnly = false, certificate, remoteFingerprints, media, send }) {
     super();
     this.polite = polite;
     this.media = media;
     this.transmit = send;
     this.remoteFingerprints = new Set(remoteFingerprints);
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", certificates: [certificate] });
+    this.relayOnly = relayOnly;
+    this.pc = new RTCPeerConnection({
+      iceServers,
+      iceTransportPolicy: relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle",
+      certificates: [certificate],
+    });
+    /** The route of the last measure, in words ("Relayed over UDP"), or "" before one. */
+    this.route = "";
     /** The other person as a tile shows them: their microphone, and their camera while it brings frames. */
     this.remote = new MediaStream();
     /** @type {Map<Role, RTCRtpTransceiver>} */
@@ -356,6 +367,11 @@ export class PeerLink extends EventTarget {
     if (KIND[role] === "video") await this.applyBudget();
   }
 
+  /** Whether the last measure found the connection going through a relay. */
+  relayed() {
+    return this.route.startsWith("Relayed");
+  }
+
   /** @param {RTCIceServer[]} iceServers */
   useIceServers(iceServers) {
     if (this.closed) return;
@@ -435,7 +451,7 @@ export class PeerLink extends EventTarget {
       lossPct: packetsNow + lostNow > 0 ? (100 * lostNow) / (packetsNow + lostNow) : 0,
       recvKbps: seconds ? Math.round((delta("received", received) * 8) / 1000 / seconds) : 0,
       sendKbps: seconds ? Math.round((delta("sent", sent) * 8) / 1000 / seconds) : 0,
-      route: routeOf(byId[pair?.localCandidateId], byId[pair?.remoteCandidateId]),
+      route: routeOf(byId[pair?.localCandidateId], byId[pair?.remoteCandidateId], this.relayOnly),
       video: video || "none",
       grade: /** @type {"good" | "fair" | "poor"} */ ("good"),
     };
@@ -447,6 +463,7 @@ export class PeerLink extends EventTarget {
       ["sent", sent],
     ]);
     this.sampledAt = now;
+    this.route = quality.route;
     return quality;
   }
 

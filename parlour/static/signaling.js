@@ -9,9 +9,10 @@
  *
  * Events (CustomEvent, payload in `detail`):
  *   state        {state}              every change of `state`
- *   joined       {id, peers, iceServers, uploadKbps, locked}  every successful join, rejoins included
+ *   joined       {id, peers, iceServers, uploadKbps, locked, iceTtl, relayOnly}  every successful join, rejoins included
  *   room-state   {locked, restored}   the server says the room was locked or unlocked (restored:
  *                this page put back a lock the server had lost, see "Locking a room")
+ *   ice-servers  {iceServers, iceTtl}  fresh TURN credentials, the answer to refresh()
  *   peer-joined  {peer}
  *   peer-left    {peer}
  *   envelope     {from, seq, iv, ct}  a sealed envelope, in the order it arrived
@@ -44,6 +45,8 @@ export const PROTOCOL_VERSION = 2;
  * @property {RTCIceServer[]} ice_servers
  * @property {number} upload_kbps
  * @property {boolean} locked
+ * @property {number | null} ice_ttl  how long the TURN credentials in ice_servers last, seconds
+ * @property {boolean} relay_only  the room asks for relayed connections only (privacy mode)
  */
 
 /** Which states may follow which; anything else is a bug and throws, naming the step. */
@@ -271,6 +274,8 @@ export class Signaling extends EventTarget {
         iceServers: reply.ice_servers,
         uploadKbps: reply.upload_kbps,
         locked: this.locked,
+        iceTtl: reply.ice_ttl,
+        relayOnly: reply.relay_only,
       });
       return reply;
     } catch (error) {
@@ -321,6 +326,12 @@ export class Signaling extends EventTarget {
   transmitSignal(to, seq, sealed) {
     if (this.state !== "joined") return false;
     return this.transmit({ type: "signal", to, seq, iv: sealed.iv, ct: sealed.ct });
+  }
+
+  /** Ask for fresh TURN credentials; they come as an ice-servers event. False when not in a room. */
+  refresh() {
+    if (this.state !== "joined") return false;
+    return this.transmit({ type: "refresh" });
   }
 
   leave() {
@@ -474,6 +485,10 @@ export class Signaling extends EventTarget {
       }
       case "joined":
         this.settle("joined", message);
+        return;
+      case "ice-servers":
+        if (this.state !== "joined") return;
+        this.emit("ice-servers", { iceServers: message.ice_servers, iceTtl: message.ice_ttl });
         return;
       case "peer-joined":
         if (this.state !== "joined" || message.peer === this.id) return;

@@ -209,3 +209,20 @@ test("the route is told in words from the selected pair's candidates", () => {
   assert.equal(routeOf({ candidateType: "relay", relayProtocol: "tls" }, host), "Relayed over TLS");
   assert.equal(routeOf(host, { candidateType: "relay" }), "Relayed on their side");
 });
+
+test("privacy mode asks the browser for relayed candidates only, and the route says why it is relayed", () => {
+  const peer = new PeerLink({
+    polite: true,
+    iceServers: [],
+    relayOnly: true,
+    certificate: /** @type {any} */ ({}),
+    remoteFingerprints: [FINGERPRINT],
+    media: /** @type {any} */ (fakeMedia()),
+    send: async () => true,
+  });
+  made.push(peer);
+  assert.equal(/** @type {any} */ (peer.pc).config.iceTransportPolicy, "relay");
+  assert.equal(/** @type {any} */ (link().pc).config.iceTransportPolicy, "all");
+  const relay = { candidateType: "relay", relayProtocol: "tcp" };
+  assert.equal(routeOf(relay, relay, true), "Relayed for privacy, over TCP");
+});

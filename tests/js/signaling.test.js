@@ -277,3 +277,13 @@ test("a locked-out join carries the server's retry_after as a number of seconds"
   socket.deliver({ type: "error", code: "locked-out", message: "Too many wrong passphrases.", about: "join", retry_after: 900 });
   await assert.rejects(entering, (error) => error instanceof SignalingError && error.code === "locked-out" && error.retryAfter === 900);
 });
+
+test("refresh asks for fresh credentials, which come as an ice-servers event with their lifetime", async () => {
+  const { signaling, socket } = await inRoom();
+  assert.equal(signaling.refresh(), true);
+  assert.deepEqual(socket.sent.at(-1), { type: "refresh" });
+  const fresh = next(signaling, "ice-servers");
+  const servers = [{ urls: ["turn:turn.example.org:3478?transport=udp"], username: "1767229200:AAAAAAAA", credential: "VvZ52LDUaJk4pkBDXEwpvxt73oc=" }];
+  socket.deliver({ type: "ice-servers", ice_servers: servers, ice_ttl: 3600 });
+  assert.deepEqual(await fresh, { iceServers: servers, iceTtl: 3600 });
+});
