@@ -33,6 +33,14 @@ PingId = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 # (parlour/tickets.py). Any base64url up to 64 is read, so that a stale or foreign ticket is
 # judged as a ticket (room-locked, invalid-ticket), not refused as a malformed message.
 Ticket = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=B64URL_PATTERN)]
+# What a visitor types. The frame may carry up to MAX_TYPED characters; the server strips control
+# characters and keeps at most NAME_LENGTH (parlour/door.py), so a long name is not an error
+# that a welcome visitor would never see.
+MAX_TYPED: Final = 256
+NAME_LENGTH: Final = 64
+Typed = Annotated[str, msgspec.Meta(max_length=MAX_TYPED)]
+# A host page's secret path segment: 32 random bytes, as `parlour host add` makes them.
+HostSecret = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=B64URL_PATTERN)]
 
 
 class CloseCode(IntEnum):
@@ -61,6 +69,10 @@ class ErrorCode(StrEnum):
     ROOM_LOCKED = "room-locked"
     INVALID_TICKET = "invalid-ticket"
     TOO_MANY_CONNECTIONS = "too-many-connections"
+    ALREADY_WAITING = "already-waiting"
+    NOT_A_HOST = "not-a-host"
+    NO_SUCH_VISITOR = "no-such-visitor"
+    NOT_EXPECTED = "not-expected"
 
 
 ERROR_TEXT: Final[dict[ErrorCode, str]] = {
@@ -85,6 +97,10 @@ ERROR_TEXT: Final[dict[ErrorCode, str]] = {
     ErrorCode.TOO_MANY_CONNECTIONS: (
         "Too many connections from your network; close some and try again."
     ),
+    ErrorCode.ALREADY_WAITING: "You have already asked for a call; wait, or cancel first.",
+    ErrorCode.NOT_A_HOST: "This page's address opens no host's page; check it in parlour.toml.",
+    ErrorCode.NO_SUCH_VISITOR: "That visitor is no longer waiting for you.",
+    ErrorCode.NOT_EXPECTED: "Only a visitor whose name is on your list can be called.",
 }
 
 
@@ -130,7 +146,45 @@ class Refresh(_Message, tag="refresh"):
     pass
 
 
-ClientMessage = Join | Signal | Leave | Ping | Lock | Unlock | Refresh
+class Knock(_Message, tag="knock"):
+    """A visitor at the front door asks for a call."""
+
+    name: Typed
+    to: Typed  # the host as the visitor typed them; "" where the page asks no one by name
+
+
+class Desk(_Message, tag="desk"):
+    """A host's page opens its desk: the list of who waits for this host."""
+
+    secret: HostSecret
+
+
+class Answer(_Message, tag="answer"):
+    visitor: PeerId
+
+
+class Decline(_Message, tag="decline"):
+    visitor: PeerId
+
+
+class Dismiss(_Message, tag="dismiss"):
+    visitor: PeerId
+
+
+ClientMessage = (
+    Join
+    | Signal
+    | Leave
+    | Ping
+    | Lock
+    | Unlock
+    | Refresh
+    | Knock
+    | Desk
+    | Answer
+    | Decline
+    | Dismiss
+)
 
 
 # Server -> client
@@ -198,6 +252,63 @@ class RoomState(_Message, tag="room-state"):
     ticket: str | None
 
 
+class Waiting(_Message, tag="waiting"):
+    """The answer to every knock, whoever knocked and for whom: nothing more is said."""
+
+
+class Declined(_Message, tag="declined"):
+    pass
+
+
+class Visitor(msgspec.Struct, forbid_unknown_fields=True):
+    """Someone waiting at the front door, as their host's page shows them."""
+
+    id: str
+    name: str
+    to: str
+    address: str
+    country: str | None
+    agent: str
+    since: int  # Unix milliseconds
+    expected: bool
+
+
+class AuditEntry(msgspec.Struct, forbid_unknown_fields=True):
+    at: int  # Unix milliseconds
+    event: str
+    address: str
+    country: str | None
+    what: str
+
+
+class DeskOpened(_Message, tag="desk"):
+    host: str
+    super: bool
+    visitors: list[Visitor]  # newest first
+    audit: list[AuditEntry]  # newest first; only a super-host's desk has any
+
+
+class VisitorArrived(_Message, tag="visitor"):
+    visitor: Visitor
+
+
+class GoneReason(StrEnum):
+    CANCELLED = "cancelled"  # the visitor cancelled or closed their page
+    ANSWERED = "answered"
+    DECLINED = "declined"
+    DISMISSED = "dismissed"
+    DROPPED = "dropped"  # the list was full and this was the oldest unanswered
+
+
+class VisitorGone(_Message, tag="visitor-gone"):
+    visitor: str
+    reason: GoneReason
+
+
+class Audited(_Message, tag="audit"):
+    entry: AuditEntry
+
+
 # Seconds as a whole number, so that a page need not read a wait out of `message`'s words.
 RetryAfter = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -220,10 +331,29 @@ ServerMessage = (
     | Left
     | Pong
     | RoomState
+    | Waiting
+    | Declined
+    | DeskOpened
+    | VisitorArrived
+    | VisitorGone
+    | Audited
     | Error
 )
 
-CLIENT_TYPES: Final = (Join, Signal, Leave, Ping, Lock, Unlock, Refresh)
+CLIENT_TYPES: Final = (
+    Join,
+    Signal,
+    Leave,
+    Ping,
+    Lock,
+    Unlock,
+    Refresh,
+    Knock,
+    Desk,
+    Answer,
+    Decline,
+    Dismiss,
+)
 SERVER_TYPES: Final = (
     Welcome,
     Joined,
@@ -234,6 +364,12 @@ SERVER_TYPES: Final = (
     Left,
     Pong,
     RoomState,
+    Waiting,
+    Declined,
+    DeskOpened,
+    VisitorArrived,
+    VisitorGone,
+    Audited,
     Error,
 )
 

@@ -46,6 +46,23 @@ class Room:
     relay_only: bool = False  # members reach each other only through TURN, never directly
 
 
+@dataclass(frozen=True, slots=True)
+class Host:
+    """Someone who receives visitors at the front door, from the secret page only they know.
+
+    Names in `contacts` and `permitted` are kept folded (door.fold: case, accents and spacing
+    do not count), as visitors' typed names are compared with them.
+    """
+
+    name: str  # the [hosts.NAME] table's name: shown on the host's own page, never to visitors
+    verifier: bytes  # SHA-256 of the page's secret path segment; the segment itself is not kept
+    contacts: tuple[str, ...]  # what a visitor types in "Who would you like to reach?"
+    permitted: tuple[str, ...] = ()  # visitors' names the host expects, and may call
+    only_permitted: bool = False  # visitors not on `permitted` are not even shown (still audited)
+    super: bool = False  # also sees the audit of attempts that went wrong
+    relay_only: bool = False  # calls go only through the TURN relay (privacy mode)
+
+
 DEFAULT_TURN_LIFETIME = 3600
 
 
@@ -70,6 +87,9 @@ class Policy:
     max_members: int = DEFAULT_MAX_MEMBERS
     upload_kbps: int = DEFAULT_UPLOAD_KBPS
     ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
+    hosts: tuple[Host, ...] = ()
+    # ISO 3166-1 alpha-2 codes a visitor's address must be in to reach a host; empty: anywhere.
+    countries: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +114,12 @@ class Settings:
     turn: Turn | None = None
     stun_enabled: bool = True  # Parlour's own STUN responder (stun.py)
     stun_port: int | None = None  # None: the same number as the web port
+    hosts: tuple[Host, ...] = ()
+    countries: frozenset[str] = frozenset()
+    geoip_database: Path | None = None  # a MaxMind DB country database (geo.py)
+    audit_database: Path | None = None  # None: the audit is kept in memory only (audit.py)
+    audit_retention_days: int = 90
+    audit_max_rows: int = 100_000
 
     def policy(self) -> Policy:
         """The part of these settings the signalling core runs on (Hub.apply takes it)."""
@@ -104,6 +130,8 @@ class Settings:
             max_members=self.max_members,
             upload_kbps=self.upload_kbps,
             ticket_key=self.ticket_key,
+            hosts=self.hosts,
+            countries=self.countries,
         )
 
     def prefix(self) -> str:
