@@ -17,9 +17,23 @@ PAIR_LABEL = "parlour/v2 pair"
 IDENTITY_LABEL = "parlour/v2 identity"
 PAIR_KEY_INFO = b"parlour/v2 pair key"
 SAFETY_LABEL = "parlour/v2 safety code"
+DOOR_IKM = b"parlour/v2 front door"
+DOOR_INFO = b"parlour/v2 signalling key"
 IV_BYTES = 12
 
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+) (\S+?)\r?$", re.M | re.I)
+
+
+def door_key() -> bytes:
+    """The key a front-door call seals its introductions with, where a room uses its passphrase's.
+
+    Everyone can compute it, the server included: it authenticates nothing, and the safety code
+    is what tells two people that nobody stands between them (PROTOCOL.md "The front door").
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DOOR_INFO).derive(DOOR_IKM)
 
 
 def room_aad(sender: str, recipient: str, seq: int) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from parlour import envelopes, keys
-from tests.helpers import vectors
+from tests.helpers import protocol_text, vectors
 
 VECTORS = vectors()
 ROOM = VECTORS["room_envelope"]
@@ -177,3 +177,17 @@ def test_sdp_fingerprints_reads_every_line_once() -> None:
         "a=fingerprint:sha-256 AB:CD\r\na=fingerprint:sha-1 01:02\r\n"
     )
     assert envelopes.sdp_fingerprints(sdp) == ["sha-256 AB:CD", "sha-1 01:02"]
+
+
+# The door key as OpenSSL computes it, independently of both clients: `openssl kdf -keylen 32
+# -kdfopt digest:SHA256 -kdfopt key:"parlour/v2 front door" -kdfopt info:"parlour/v2 signalling
+# key" HKDF`. tests/js/crypto.test.js holds the browser to the same value.
+DOOR_KEY = "rNARs7Y2DdNnkdrC_84ENHgkxolE-_Jn9EJrKrxt_Go"
+
+
+def test_the_door_key_is_hkdf_of_the_documented_labels() -> None:
+    """The front door's key follows from PROTOCOL.md's two labels alone, with an empty salt."""
+    assert keys.b64url(envelopes.door_key()) == DOOR_KEY
+    door = protocol_text().split("## The front door", 1)[1]
+    assert f'ikm = UTF-8("{envelopes.DOOR_IKM.decode()}")' in door
+    assert f'info = "{envelopes.DOOR_INFO.decode()}"' in " ".join(door.split())

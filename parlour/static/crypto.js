@@ -139,6 +139,24 @@ function hkdfParams(salt, info) {
   return { name: "HKDF", hash: "SHA-256", salt, info: encoder.encode(info) };
 }
 
+const DOOR_IKM = "parlour/v2 front door";
+const DOOR_INFO = "parlour/v2 signalling key";
+
+/**
+ * The door key: what a front-door call seals its introductions with where a room uses the key
+ * from its passphrase (PROTOCOL.md "The front door"). Everyone can compute it, the server
+ * included, so it authenticates nothing; the pair keys and the safety code keep the call
+ * private. No stretch: there is no secret to protect against guessing.
+ * @returns {Promise<CryptoKey>}
+ */
+export async function doorKey() {
+  const hkdf = await crypto.subtle.importKey("raw", encoder.encode(DOOR_IKM), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(hkdfParams(new Uint8Array(0), DOOR_INFO), hkdf, { name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+}
+
 /**
  * Associated data of a room envelope (sealed with the room's signalling key): it opens only
  * between these two peer ids, at this place in the sender's count.

@@ -56,6 +56,38 @@ const iceServers = listOf(
 /** Seconds the TURN credentials last, or null without TURN. */
 const iceTtl = orNull(integer(1, 7 * 86_400));
 
+/** @param {...string} values @returns {Check} */
+const oneOf = (...values) => (v) => typeof v === "string" && values.includes(v);
+
+/** Names and whom they asked for, as the server cuts them (PROTOCOL.md "The front door"). */
+export const MAX_VISITOR_NAME = 64;
+/** A host's list holds 50; the page takes a few more rather than refuse a server's larger list. */
+const MAX_VISITORS = 256;
+const MAX_AUDIT = 200;
+/** An ISO 3166-1 alpha-2 code, or null where the server has no country database. */
+const country = orNull(matching(/^[A-Z]{2}$/));
+/** Unix milliseconds. */
+const instant = integer(0, Number.MAX_SAFE_INTEGER);
+
+/** Someone waiting at the front door, as a host's page is shown them. */
+const visitor = object({
+  fields: {
+    id: peerId,
+    name: text(0, MAX_VISITOR_NAME),
+    to: text(0, MAX_VISITOR_NAME),
+    address: text(1, 64),
+    country,
+    agent: text(0, 256),
+    since: instant,
+    expected: boolean,
+  },
+});
+
+/** An attempt that went wrong, for the super-host. */
+const auditEntry = object({
+  fields: { at: instant, event: text(1, 64), address: text(0, 64), country, what: text(0, 1_000) },
+});
+
 /** What the server sends, by `type`. */
 export const SERVER = /** @type {Record<string, Shape>} */ ({
   welcome: {
@@ -80,6 +112,12 @@ export const SERVER = /** @type {Record<string, Shape>} */ ({
   left: { fields: {} },
   pong: { fields: { id: counter } },
   "room-state": { fields: { locked: boolean, by: orNull(peerId), ticket: orNull(matching(new RegExp(`^${B64URL}{16,128}$`))) } },
+  waiting: { fields: {} },
+  declined: { fields: {} },
+  desk: { fields: { host: text(1, 256), super: boolean, visitors: listOf(visitor, 0, MAX_VISITORS), audit: listOf(auditEntry, 0, MAX_AUDIT) } },
+  visitor: { fields: { visitor } },
+  "visitor-gone": { fields: { visitor: peerId, reason: oneOf("cancelled", "answered", "declined", "dismissed", "dropped") } },
+  audit: { fields: { entry: auditEntry } },
   error: {
     fields: { code: text(1, 64), message: text(0, 1_000), about: orNull(text(0, 64)) },
     // Seconds to wait, with locked-out only; left out of every other error.

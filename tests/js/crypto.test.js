@@ -146,3 +146,11 @@ test("every a=fingerprint line of a description is found, written as hash UPPER:
   assert.deepEqual(c.sdpFingerprints(sdp), ["sha-256 AB:CD:EF", "sha-1 01:02"]);
   assert.deepEqual(c.sdpFingerprints("v=0\r\nm=audio 9 RTP/AVP 0\r\n"), []);
 });
+
+test("the door key is HKDF of PROTOCOL.md's front-door labels, as OpenSSL computes it", async () => {
+  // The same value tests/test_envelopes.py holds parlour/envelopes.py to.
+  const expected = await c.importSignallingKey(c.unb64url("rNARs7Y2DdNnkdrC_84ENHgkxolE-_Jn9EJrKrxt_Go"));
+  assert.ok(await sameKey(await c.doorKey(), expected));
+  const other = await c.importSignallingKey(c.unb64url(v.rooms[0].signalling_key));
+  assert.equal(await sameKey(await c.doorKey(), other), false, "the check can fail");
+});
