@@ -196,7 +196,11 @@ class AuditLog:
         at = self._clock()
         now = self._tick(at)
         bucket = self._bucket(address_key(address), now)
-        if not (bucket.tokens.take(now) and self._global.take(now)):
+        # A lockout is what fail2ban most wants to see, and comes at once after the failures
+        # that spent the address's budget; it is rare by construction (one per address per
+        # JoinGuard.LOCKOUT), so it is never left out.
+        exempt = event is Event.LOCKOUT
+        if not exempt and not (bucket.tokens.take(now) and self._global.take(now)):
             bucket.suppressed += 1
             bucket.last_event = event
             self.unrecorded += 1

@@ -5,7 +5,8 @@ only moves bytes. Tests replay whole conversations through it with no sockets an
 
 What is the same in every kind of space lives here: the message budget, the connection limit,
 peer ids, membership, and passing envelopes on. What differs (whom a space admits, and who may
-send to whom) is its kind's (parlour/spaces.py `Kind`); rooms are in parlour/rooms.py.
+send to whom) is its kind's (parlour/spaces.py `Kind`); rooms are in parlour/rooms.py, the
+front door in parlour/door.py.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import time
 from collections.abc import Callable
 
 from parlour import keys, protocol
+from parlour.audit import AuditLog, Event
+from parlour.door import CountryOf, DescribeAgent, FrontDoor, Recorder
 from parlour.guard import JoinGuard, MessageBudget, Spend, address_key
 from parlour.ice import TurnServers
 from parlour.protocol import CloseCode, ErrorCode, error
 from parlour.rooms import Rooms
 from parlour.settings import Policy
-from parlour.spaces import Admission, Conn, Delivery, Ice, Kind, Space, SpaceKind
+from parlour.spaces import Admission, Conn, Delivery, Ice, Kind, Role, Space, SpaceKind
 
 MESSAGE_RATE = 50.0
 MESSAGE_BURST = 200.0
@@ -41,6 +44,14 @@ def no_ice_servers(_conn: Conn) -> list[protocol.IceServer]:
     return []
 
 
+def no_country(_address: str) -> str | None:
+    return None
+
+
+def agent_as_is(agent: str | None) -> str:
+    return (agent or "")[:80]
+
+
 class Hub:
     def __init__(
         self,
@@ -48,6 +59,9 @@ class Hub:
         *,
         ice: IceProvider = no_ice_servers,
         turn: TurnServers | None = None,
+        audit: Recorder | None = None,
+        country_of: CountryOf = no_country,
+        describe_agent: DescribeAgent = agent_as_is,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(6),
@@ -59,7 +73,16 @@ class Hub:
         self.guard = JoinGuard()
         self.spaces: dict[bytes, Space] = {}
         self.rooms = Rooms(self.spaces, self.guard, clock, wall_clock)
-        self._kinds: dict[SpaceKind, Kind[protocol.Join]] = {SpaceKind.ROOM: self.rooms}
+        self.door = FrontDoor(
+            self.guard,
+            audit or AuditLog(None, retention_days=1, max_rows=10_000),
+            country_of=country_of,
+            describe_agent=describe_agent,
+            clock=clock,
+            wall_clock=wall_clock,
+            new_id=new_id,
+        )
+        self._kinds: dict[SpaceKind, Kind] = {SpaceKind.ROOM: self.rooms, SpaceKind.DOOR: self.door}
         self._peer_ids: set[str] = set()
         self.connections = 0
         # Open connections per address_key(); an entry goes when its count reaches zero, so the
@@ -71,6 +94,7 @@ class Hub:
         """Take a new policy (a reload). Members stay; the new rooms govern the next joins."""
         self.policy = policy
         self.rooms.apply(policy)
+        self.door.apply(policy)
         self._welcome = protocol.Welcome(
             protocol=protocol.PROTOCOL_VERSION,
             salt=keys.b64url(policy.salt),
@@ -78,13 +102,14 @@ class Hub:
             max_frame=protocol.MAX_FRAME,
         )
 
-    def connect(self, address: str) -> tuple[Conn, list[Delivery]]:
+    def connect(self, address: str, agent: str | None = None) -> tuple[Conn, list[Delivery]]:
         """A new connection: welcomed, or refused and closed when its address holds too many.
 
-        Either way the web layer calls disconnect() for it when its socket is gone.
+        Either way the web layer calls disconnect() for it when its socket is gone. `agent` is
+        its User-Agent header, which a host sees when it knocks.
         """
         budget = MessageBudget(MESSAGE_RATE, MESSAGE_BURST, MESSAGE_DROPS, self._clock())
-        conn = Conn(address, budget)
+        conn = Conn(address, budget, agent)
         self.connections += 1
         network = address_key(address)
         held = self.per_address.get(network, 0)
@@ -92,7 +117,8 @@ class Hub:
             # A refused connection takes no slot: the web layer closes it right after this answer,
             # so that the count is of connections admitted, never above the limit.
             refusal = error(ErrorCode.TOO_MANY_CONNECTIONS)
-            return conn, [Delivery(conn, refusal, close=CloseCode.TRY_AGAIN_LATER)]
+            noted = self.note(Event.CONNECTION_LIMIT, address, f"a connection beyond {held}")
+            return conn, [Delivery(conn, refusal, close=CloseCode.TRY_AGAIN_LATER), *noted]
         self.per_address[network] = held + 1
         conn.network = network
         return conn, [Delivery(conn, self._welcome)]
@@ -142,8 +168,13 @@ class Hub:
             case protocol.Join():
                 if conn.space is not None:
                     return [Delivery(conn, error(ErrorCode.ALREADY_JOINED, about="join"))]
-                return self._enter(conn, self.rooms.admit(conn, message))
+                if self.door.waiting(conn):
+                    return [Delivery(conn, error(ErrorCode.ALREADY_WAITING, about="join"))]
+                return self._join(conn, message)
             case protocol.Leave():
+                cancelled = self.door.cancel(conn)
+                if cancelled is not None:
+                    return [*cancelled, Delivery(conn, protocol.Left())]
                 return self._leave(conn, protocol.Left())
             case protocol.Ping(id=ping_id):
                 return [Delivery(conn, protocol.Pong(id=ping_id))]
@@ -159,11 +190,50 @@ class Hub:
                 ice = self._ice_for(conn)
                 fresh = protocol.IceServers(ice_servers=ice.servers, ice_ttl=ice.ttl)
                 return [Delivery(conn, fresh)]
+            case protocol.Knock():
+                return self.door.knock(conn, message, conn.agent)
+            case protocol.Desk(secret=secret):
+                return self.door.open_desk(conn, secret)
+            case protocol.Answer(visitor=visitor):
+                return self._answer(conn, visitor)
+            case protocol.Decline(visitor=visitor):
+                return self.door.decline(conn, visitor)
+            case protocol.Dismiss(visitor=visitor):
+                return self.door.dismiss(conn, visitor)
+
+    def note(self, event: Event, address: str, what: str) -> list[Delivery]:
+        """An attempt that went wrong, for the audit and the super-hosts' desks (the web layer
+        notes the requests that got the 404 here)."""
+        return self.door.note(event, address, what)
+
+    def _join(self, conn: Conn, message: protocol.Join) -> list[Delivery]:
+        admission = self.rooms.admit(conn, message)
+        if isinstance(admission, list) and any(
+            isinstance(d.message, protocol.Error) and d.message.code is ErrorCode.NO_SUCH_ROOM
+            for d in admission
+        ):
+            # Only a failure can lock an address out, so locked now means locked by this one.
+            admission += self.note(Event.WRONG_PASSPHRASE, conn.address, "a room passphrase")
+            if self.guard.locked(conn.address, self._clock()):
+                admission += self.note(Event.LOCKOUT, conn.address, "after wrong passphrases")
+        return self._enter(conn, admission)
+
+    def _answer(self, conn: Conn, visitor: str) -> list[Delivery]:
+        """The host calls a visitor: the host into its call first if not there yet, then them."""
+        found = self.door.answer(conn, visitor)
+        if isinstance(found, list):
+            return found
+        space, visit = found
+        out = []
+        if conn.space is None:
+            out += self._enter(conn, Admission(space, Role.HOST, self.door.greet))
+        out += self.door.answered(visit)
+        return out + self._enter(visit.conn, Admission(space, Role.VISITOR, self.door.greet))
 
     def disconnect(self, conn: Conn) -> list[Delivery]:
         self.connections -= 1
         self._release(conn)
-        return self._leave(conn, None)
+        return self.door.disconnect(conn) + self._leave(conn, None)
 
     def _release(self, conn: Conn) -> None:
         """Give back the slot `conn` holds, if any; only once, however often asked."""

@@ -2,7 +2,8 @@
 
 A space is anything people meet in. Each kind of space brings its own rules (a `Kind`): whom
 it admits, in which role, and who may pass envelopes to whom. Passphrase rooms are the first
-kind (parlour/rooms.py); the front door, where a host answers a visitor, is to be the second.
+kind (parlour/rooms.py); the front door, where a host answers a visitor, is the second
+(parlour/door.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from parlour import protocol
 from parlour.guard import MessageBudget
@@ -19,21 +20,25 @@ from parlour.protocol import CloseCode
 
 class SpaceKind(StrEnum):
     ROOM = "room"
+    DOOR = "door"  # a host's call, with the visitors they answered
 
 
 class Role(StrEnum):
-    """What a connection is in its space; the front door brings "host" and "visitor"."""
+    """What a connection is in its space."""
 
     MEMBER = "member"
+    HOST = "host"
+    VISITOR = "visitor"
 
 
 class Conn:
     """One client connection, as the core sees it."""
 
-    __slots__ = ("address", "budget", "network", "peer", "role", "space", "warned")
+    __slots__ = ("address", "agent", "budget", "network", "peer", "role", "space", "warned")
 
-    def __init__(self, address: str, budget: MessageBudget) -> None:
+    def __init__(self, address: str, budget: MessageBudget, agent: str | None = None) -> None:
         self.address = address
+        self.agent = agent  # the User-Agent header, for a host to see who knocks
         # The key this connection is counted under while it holds a slot; None when it holds none.
         self.network: str | None = None
         self.budget = budget
@@ -96,15 +101,9 @@ class Admission:
     greet: Greeting
 
 
-M_contra = TypeVar("M_contra", contravariant=True)
-
-
-class Kind(Protocol[M_contra]):
-    """The rules of one kind of space."""
-
-    def admit(self, conn: Conn, message: M_contra) -> Admission | list[Delivery]:
-        """Whether `message` lets `conn` in, and where and as what; else the refusal."""
-        ...
+class Kind(Protocol):
+    """The rules of one kind of space. How a kind admits is its own (a room by `join`, the
+    front door by a host's `answer`); the core asks each the same question about relaying."""
 
     def may_relay(self, sender: Conn, target: Conn) -> bool:
         """Whether `sender` may pass an envelope to `target`, a member of the same space.

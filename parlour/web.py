@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -25,6 +26,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.abc import AbstractAccessLogger
 
 from parlour import protocol
+from parlour.audit import Event
 from parlour.guard import normalize_address, parse_address
 from parlour.settings import IpNetwork, Settings
 from parlour.signaling import Hub
@@ -110,6 +112,43 @@ def load_assets() -> dict[str, Asset]:
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         assets[entry.name] = Asset(body, gzip.compress(body, 9, mtime=0), kind, etag)
     return assets
+
+
+def _variant(asset: Asset, attributes: str) -> Asset:
+    """The page with `attributes` on its <body>: what kind of page it is, and whether the front
+    door is open, without a request of its own to ask."""
+    body = asset.body.replace(b"<body", b"<body " + attributes.encode(), 1)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    return Asset(body, gzip.compress(body, 9, mtime=0), asset.content_type, etag)
+
+
+def door_mode(hosts: int) -> str:
+    """What the visitor's page asks: no front door, or whom to reach among several hosts."""
+    return "off" if hosts == 0 else "one" if hosts == 1 else "several"
+
+
+# A host page's secret segment, as `parlour host add` makes it (protocol.HostSecret).
+HOST_PAGE = re.compile(r"/([A-Za-z0-9_-]{43})")
+MAX_AGENT: Final = 512  # characters of a User-Agent header kept for the host to read
+MAX_PROBE: Final = 120  # characters of a probed path kept in the audit
+
+
+def probed(method: str, path: str, prefix: str) -> str:
+    """What the audit shows of a request that got the 404.
+
+    The base path is a secret: under it, a request shows as "/…" and the rest, and outside it,
+    a path that begins like it is not shown at all. A segment as long as a host page's secret
+    shows only its length, so that a near miss of one is not written down either.
+    """
+    method = method if method in KNOWN_METHODS else "-"
+    if prefix and _same(path[: len(prefix)], prefix):
+        path = "/…" + path[len(prefix) :]
+    elif prefix and len(path) >= 8 and prefix.startswith(path[:8]):
+        return f"{method} (a path that begins like the base path)"
+    shown = "/".join(
+        f"[{len(part)} characters]" if len(part) >= 40 else part for part in path.split("/")
+    )
+    return f"{method} {shown[:MAX_PROBE]}"
 
 
 def accepts_gzip(header: str) -> bool:
@@ -281,6 +320,12 @@ class Site:
         for name in self.assets:
             if name != "index.html":
                 self.routes[f"/static/{name}"] = functools.partial(self.static, name)
+        page = self.assets["index.html"]
+        self.pages = {
+            (role, door): _variant(page, f'data-role="{role}" data-door="{door}"')
+            for role in ("visitor", "host")
+            for door in ("off", "one", "several")
+        }
         self.apply(trusted_proxies)
 
     def apply(self, trusted_proxies: tuple[IpNetwork, ...]) -> None:
@@ -291,25 +336,40 @@ class Site:
         prefix = self.prefix
         path = request.path
         if not _same(path[: len(prefix)], prefix):
-            return not_found()
+            return await self.not_found(request)
         rest = path[len(prefix) :]
         if rest == "" and prefix:
             raise web.HTTPPermanentRedirect(prefix + "/")
         if request.method not in ("GET", "HEAD"):
-            return not_found()
+            return await self.not_found(request)
         handler = self.routes.get(rest)
-        if handler is None:
-            return not_found()
-        return await handler(request)
+        if handler is not None:
+            return await handler(request)
+        # Not a dict key (see above): a host page is found by its secret's verifier.
+        secret = HOST_PAGE.fullmatch(rest)
+        if secret is not None and self.hub.door.host_page(secret.group(1)):
+            return self.asset(request, "index.html", page=True, role="host")
+        return await self.not_found(request)
+
+    async def not_found(self, request: web.Request) -> web.Response:
+        """The one 404, noted in the audit: someone looked for what is not there."""
+        address = client_address(request, self.trusted_proxies)
+        what = probed(request.method, request.path, self.prefix)
+        await self.deliver(self.hub.note(Event.PROBE, address, what))
+        return not_found()
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        return self.asset(request, "index.html", page=True)
+        return self.asset(request, "index.html", page=True, role="visitor")
 
     async def static(self, name: str, request: web.Request) -> web.StreamResponse:
         return self.asset(request, name)
 
-    def asset(self, request: web.Request, name: str, page: bool = False) -> web.Response:
+    def asset(
+        self, request: web.Request, name: str, page: bool = False, role: str = ""
+    ) -> web.Response:
         item = self.assets[name]
+        if role:
+            item = self.pages[role, door_mode(len(self.hub.policy.hosts))]
         headers = {
             "ETag": item.etag,
             "Cache-Control": "no-store" if page else "no-cache",
@@ -339,7 +399,7 @@ class Site:
             heartbeat=HEARTBEAT_SECONDS, max_msg_size=READ_LIMIT, compress=False, autoping=False
         )
         if not ws.can_prepare(request).ok or not self._origin_ok(request):
-            return not_found()
+            return await self.not_found(request)
         await ws.prepare(request)
         transport = request.transport
         if transport is None:  # gone during the handshake
@@ -347,7 +407,8 @@ class Site:
         # Writing never pauses below the backlog limit, and deliver() never lets a backlog pass
         # it, so sending to a client never waits for that client to read.
         transport.set_write_buffer_limits(high=BACKLOG_LIMIT)
-        conn, out = self.hub.connect(client_address(request, self.trusted_proxies))
+        agent = request.headers.get("User-Agent", "")[:MAX_AGENT]
+        conn, out = self.hub.connect(client_address(request, self.trusted_proxies), agent)
         self.sockets[conn] = (ws, transport)
         try:
             await self.deliver(out)

@@ -29,9 +29,9 @@ from cryptography.x509.oid import NameOID
 from multidict import CIMultiDict
 from pytest_aiohttp import AiohttpClient
 
-from parlour import protocol, web
+from parlour import keys, protocol, web
 from parlour.guard import JoinGuard
-from parlour.settings import Settings
+from parlour.settings import Host, Settings
 from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, MESSAGE_DROPS, Hub
 from tests.helpers import FakeClock, locator, receive, room, settings
 
@@ -42,6 +42,12 @@ SECRET = BASE.strip("/")
 IV = "ZGVmZ2hpamtsbW5v"
 CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa"
 TIMEOUT = 10.0
+
+
+DESK_SECRET = keys.b64url(bytes(range(32)))
+DESK_HOST = Host(
+    name="grandma", verifier=keys.verifier(bytes(range(32))), contacts=("grandma",), permitted=()
+)
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -267,8 +273,43 @@ async def test_page_is_served_at_the_base_path(world: World) -> None:
     assert response.status == 200
     assert response.content_type == "text/html"
     assert response.charset == "utf-8"
-    assert await response.read() == static_files()["index.html"]
+    page = static_files()["index.html"]
+    # The same page, told that it is the visitor's and that no front door is open.
+    assert await response.read() == page.replace(
+        b"<body", b'<body data-role="visitor" data-door="off"', 1
+    )
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_host_page_is_the_page_at_its_secret_and_every_near_miss_is_the_404(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    world = await start(aiohttp_client, hosts=(DESK_HOST,))
+    plain = {"Accept-Encoding": "identity"}
+    response = await world.client.get(BASE + "/" + DESK_SECRET, headers=plain)
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert b'<body data-role="host" data-door="one"' in await response.read()
+    visitor_page = await (await world.client.get(BASE + "/", headers=plain)).read()
+    assert b'<body data-role="visitor" data-door="one"' in visitor_page
+    near = [
+        DESK_SECRET[:-1] + ("A" if DESK_SECRET[-1] != "A" else "B"),
+        DESK_SECRET + "/",
+        DESK_SECRET[:-1],
+        "/" + DESK_SECRET,
+    ]
+    seen = set()
+    for miss in near:
+        status, body, headers = await fingerprint(await world.client.get(BASE + "/" + miss))
+        seen.add((status, body, tuple(headers)))
+    assert len(seen) == 1
+    assert next(iter(seen))[0] == 404
+    # Each was written down for the super-host, without the base path or the near miss.
+    probes = [e for e in world.hub.door.audit.recent() if e.event == "probe"]
+    assert len(probes) == len(near)
+    for entry in probes:
+        assert BASE not in entry.what
+        assert DESK_SECRET[:20] not in entry.what
 
 
 async def test_base_path_without_slash_redirects_permanently(world: World) -> None:
@@ -448,8 +489,32 @@ async def test_a_locked_room_admits_its_ticket_over_real_sockets(world: World) -
         await ws.close()
 
 
-async def test_every_error_is_answered_and_the_socket_stays_usable(world: World) -> None:
+async def test_every_error_is_answered_and_the_socket_stays_usable(
+    aiohttp_client: AiohttpClient,
+) -> None:
     """Each error code comes back over a real socket, and a ping right after still gets its pong."""
+    world = await start(aiohttp_client, hosts=(DESK_HOST,))
+    seen = set()
+    # The front door's codes, on sockets of their own: this test counts `ws`'s frames below.
+    visitor, desk = await world.ws(), await world.ws()
+    door_steps: list[tuple[aiohttp.ClientWebSocketResponse, dict[str, Any], str]] = [
+        (desk, {"type": "answer", "visitor": "AAAAAAAA"}, "not-a-host"),
+        (desk, {"type": "desk", "secret": DESK_SECRET}, "desk"),
+        (desk, {"type": "decline", "visitor": "AAAAAAAA"}, "no-such-visitor"),
+        (visitor, {"type": "knock", "name": "Mallory", "to": ""}, "waiting"),
+        (visitor, {"type": "knock", "name": "Mallory", "to": ""}, "already-waiting"),
+    ]
+    for sender, message, expected in door_steps:
+        await send(sender, message)
+        reply = await receive(sender)
+        assert expected in (reply["type"], reply.get("code")), reply
+        seen.add(reply.get("code"))
+    listed = await receive(desk)
+    await send(desk, {"type": "answer", "visitor": listed["visitor"]["id"]})
+    assert (await receive(desk))["code"] == "not-expected"
+    seen.add("not-expected")
+    seen.discard(None)
+
     ws = await world.ws()
     # Fill the small room so that joining it is refused.
     others = [(await joined(world, TINY))[0] for _ in range(2)]
@@ -473,7 +538,6 @@ async def test_every_error_is_answered_and_the_socket_stays_usable(world: World)
         ({"type": "lock", "ticket": "A" * 48}, "invalid-ticket"),
         ({"type": "signal", "to": "ZZZZZZZZ", "seq": 1, "iv": IV, "ct": CT}, "no-such-peer"),
     ]
-    seen = set()
     for ping_id, (frame, code) in enumerate(steps):
         if isinstance(frame, bytes):
             await ws.send_bytes(frame)
