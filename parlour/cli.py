@@ -1,4 +1,4 @@
-"""The `parlour` command: write the config, manage rooms, check the file, serve.
+"""The `parlour` command: write the config, manage rooms and hosts, check the file, serve.
 
 Expected problems end as a sentence on stderr and exit code 1 (2 for a malformed command line,
 from argparse); a traceback means a bug.
@@ -7,6 +7,7 @@ from argparse); a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ MIN_PASSPHRASE_CHARS = 12
 # The stretch behind every verifier written: the protocol's count, as browsers use. Tests that run
 # these commands in-process lower it to save 600,000 iterations a room; nothing else sets it.
 STRETCH_ITERATIONS = keys.KDF_ITERATIONS
+HOST_SECRET_BYTES = 32  # the host page's path segment: 43 characters of base64url
+RELOAD_HINT = "A running server {} when it gets SIGHUP (kill -HUP <pid>)."
 
 
 class UserError(Exception):
@@ -53,7 +56,7 @@ def create_config(path: Path, rooms: Sequence[tuple[str, str]] = ()) -> None:
         for name, passphrase in rooms
     ]
     base_path = "/" + keys.generate_path_secret()
-    text = configfile.new_config_text(salt, base_path, keys.generate_path_secret(), verifiers)
+    text = configfile.new_config_text(salt, base_path, verifiers)
     configfile.write_new(path, text)
 
 
@@ -133,10 +136,128 @@ def _room_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _host_add(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
+    path: Path = args.config
+    if args.replace and (args.super or args.contact or args.permit):
+        raise UserError(
+            "--replace only makes a new page address, and keeps everything else about the "
+            f"host; change the rest in {path}, or with parlour host permit/unpermit."
+        )
+    settings = _load(path)
+    name: str = args.name
+    secret = secrets.token_bytes(HOST_SECRET_BYTES)
+    # What the server compares a page's secret with: SHA-256 of the segment's 32 bytes, as a
+    # room verifier is of a locator (PROTOCOL.md, `desk`). The secret itself is never written.
+    verifier = keys.verifier(secret)
+    if args.replace:
+        configfile.replace_host_verifier(path, name, verifier)
+        print(f"New page address for host {name} in {path}.")
+        _print_host_page(settings, name, secret)
+        print(RELOAD_HINT.format("stops opening the old address"))
+        return 0
+    configfile.add_host(
+        path,
+        name,
+        verifier,
+        is_super=args.super,
+        contacts=args.contact or (),
+        permitted=args.permit or (),
+    )
+    role = " as the super-host (who also sees failed and suspicious attempts)" if args.super else ""
+    print(f"Added host {name}{role} to {path}.")
+    print(f"Visitors reach {name} by typing: {', '.join(args.contact or [name])}")
+    if args.permit:
+        print(f"Permitted: {', '.join(args.permit)}")
+    else:
+        print(
+            f"Nobody is permitted yet, so {name} sees every visitor but can call none: "
+            f"parlour host permit {name} VISITOR..."
+        )
+    _print_host_page(settings, name, secret)
+    print(RELOAD_HINT.format("picks the host up"))
+    return 0
+
+
+def _print_host_page(settings: Settings, name: str, secret: bytes) -> None:
+    print(f"Host page:  {settings.page_url()}{keys.b64url(secret)}")
+    if caveat := settings.link_caveat():
+        print(caveat)
+    print(
+        "This address is shown only once: the server keeps only a one-way image of it (the "
+        "verifier), so nothing can show it again. Open it now and bookmark it, and give it to "
+        f"{name} alone: whoever has it sees who is waiting and can call them.\n"
+        f"To replace it (lost, or seen by someone else): parlour host add {name} --replace. "
+        "The old address then stops working."
+    )
+
+
+def _host_remove(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
+    configfile.remove_host(args.config, args.name)
+    print(f"Removed host {args.name} from {args.config}.")
+    print(RELOAD_HINT.format("stops opening the host's page"))
+    return 0
+
+
+def _host_list(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
+    hosts = configfile.list_hosts(args.config)
+    if not hosts:
+        print(f"No hosts in {args.config}. Add one: parlour host add NAME")
+    width = max((len(host.name) for host in hosts), default=0)
+    for host in hosts:
+        role = "super" if host.is_super else ""
+        shown = "only permitted names shown" if host.only_permitted else ""
+        line = (
+            f"{host.name:<{width}}  {role:<5}  contacts: {', '.join(host.contacts)}; "
+            f"{_plural(host.permitted, 'permitted name')}"
+        )
+        print(f"{line}; {shown}" if shown else line)
+    return 0
+
+
+def _host_permit(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
+    _load(args.config)
+    added, already = configfile.permit(args.config, args.name, args.visitors)
+    if added:
+        print(f"{args.name} may now call: {', '.join(added)}")
+    if already:
+        print(f"Already permitted: {', '.join(already)}")
+    if added:
+        print(RELOAD_HINT.format("applies it"))
+    return 0
+
+
+def _host_unpermit(args: argparse.Namespace) -> int:
+    from parlour import configfile
+
+    _load(args.config)
+    removed, absent = configfile.unpermit(args.config, args.name, args.visitors)
+    if removed:
+        print(f"Taken off {args.name}'s permitted names: {', '.join(removed)}")
+    if absent:
+        print(f"Not on {args.name}'s permitted names: {', '.join(absent)}")
+    if removed:
+        print(RELOAD_HINT.format("applies it"))
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     settings = _load(args.config, fresh=True)
-    count = len(settings.rooms)
-    print(f"{args.config}: OK ({count} room{'' if count == 1 else 's'})")
+    counted = _plural(len(settings.rooms), "room")
+    if settings.hosts:
+        counted += ", " + _plural(len(settings.hosts), "host")
+    print(f"{args.config}: OK ({counted})")
     if config.ticket_key_missing(settings):
         # Still OK, as files written before the key keep working; a fresh value only here, on
         # the operator's terminal, never in the server's log.
@@ -218,6 +339,52 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(handler=_room_remove)
     rooms.add_parser("list", parents=[common], help="list rooms").set_defaults(handler=_room_list)
+
+    host = commands.add_parser("host", help="add, remove or list the front door's hosts")
+    hosts = host.add_subparsers(required=True, metavar="ACTION")
+    add = hosts.add_parser(
+        "add", parents=[common], help="add a host; prints the address of its secret page"
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--super",
+        action="store_true",
+        help="the super-host, who also sees failed and suspicious attempts (one at most)",
+    )
+    add.add_argument(
+        "--contact",
+        action="append",
+        metavar="NAME",
+        help="a name visitors type to reach this host (repeat for more; default: NAME)",
+    )
+    add.add_argument(
+        "--permit",
+        action="append",
+        metavar="VISITOR",
+        help="a visitor's name this host expects and may call (repeat for more)",
+    )
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="a new page address for an existing host; the old one stops working",
+    )
+    add.set_defaults(handler=_host_add)
+    remove = hosts.add_parser("remove", parents=[common], help="remove a host")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=_host_remove)
+    hosts.add_parser(
+        "list", parents=[common], help="list hosts, never their page addresses"
+    ).set_defaults(handler=_host_list)
+    for action, handler, verb in (
+        ("permit", _host_permit, "add visitors' names to"),
+        ("unpermit", _host_unpermit, "take visitors' names off"),
+    ):
+        edit = hosts.add_parser(
+            action, parents=[common], help=f"{verb} the names a host expects and may call"
+        )
+        edit.add_argument("name", metavar="NAME")
+        edit.add_argument("visitors", nargs="+", metavar="VISITOR")
+        edit.set_defaults(handler=handler)
 
     check = commands.add_parser("check", parents=[common], help="validate the config file")
     check.add_argument(

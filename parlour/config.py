@@ -14,19 +14,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from parlour import names
 from parlour.config_keys import (
     ADMIN_PATH,
+    AUDIT_DATABASE,
+    AUDIT_MAX_ROWS,
+    AUDIT_RETENTION_DAYS,
     BASE_PATH,
     CERTIFICATE,
+    CONTACTS,
+    COUNTRIES,
+    DEFAULT_AUDIT_FILE,
     DOCS,
+    GEOIP_DATABASE,
     HOST,
+    HOST_NAME,
+    HOST_RELAY_ONLY,
+    HOST_VERIFIER,
     KEY,
     KEYS,
     MAX_MEMBERS,
+    ONLY_PERMITTED,
     OPEN_ROOMS,
+    PERMITTED,
     PORT,
     PUBLIC_URL,
     READD,
+    REHOST,
     ROOM_MAX_MEMBERS,
     ROOM_NAME,
     ROOM_RELAY_ONLY,
@@ -35,6 +49,7 @@ from parlour.config_keys import (
     STUN_ENABLED,
     STUN_PORT,
     STUN_SERVERS,
+    SUPER,
     TICKET_KEY,
     TLS_MODE,
     TRUSTED_PROXIES,
@@ -47,11 +62,16 @@ from parlour.config_keys import (
     KeySpec,
     show,
 )
-from parlour.settings import Room, Settings, Tls, TlsMode, Turn
+from parlour.settings import Host, Room, Settings, Tls, TlsMode, Turn
 
 T = TypeVar("T")
 
 NEW_FILE_FIX = "run `parlour init` (or `parlour serve`, which writes one)"
+NO_TURN = "set up coturn and add it under [turn] (see docs/turn.md), or delete the line"
+GEOIP_SOURCES = (
+    "GeoLite2-Country from MaxMind (free account, maxmind.com) or DB-IP's free "
+    "IP to Country Lite in MMDB format (db-ip.com)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +127,9 @@ def _line_of(text: str, key: str) -> int | None:
 def _suggest(key: str, value: object) -> tuple[str, str]:
     """(the " did you mean …?" part, the fix) for an unknown dotted key."""
     known = [spec.name for spec in KEYS]
-    if key.startswith("rooms."):
-        room = key.split(".")[1]
-        known = [name.replace("NAME", room) for name in known]
+    if key.startswith(("rooms.", "hosts.")):
+        section, table = key.split(".")[:2]
+        known = [name.replace("NAME", table) for name in known if name.startswith(section)]
     leaf = key.rpartition(".")[2]
     same_leaf = [name for name in known if name.rpartition(".")[2] == leaf]
     close = same_leaf or difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -181,11 +201,11 @@ class _Reader:
 
     def settings(self, data: Mapping[str, object]) -> Settings:
         self.unknown(data, "", set(SECTIONS))
-        names = ("server", "tls", "secrets", "call", "turn", "stun")
+        names = ("server", "tls", "secrets", "call", "turn", "stun", "front_door", "audit")
         tables = {name: self.table(data, name) for name in names}
         for name, table in tables.items():
             self.unknown(table, name, {s.leaf for s in KEYS if s.section == name})
-        server, tls, secrets, call, turn_table, stun = tables.values()
+        server, tls, secrets, call, turn_table, stun, front_door, audit = tables.values()
         max_members = self.value(server, MAX_MEMBERS)
         turn = self.turn(turn_table)
         rooms = self.rooms(self.table(data, "rooms"), max_members)
@@ -195,8 +215,18 @@ class _Reader:
                     f"rooms.{room.name}.relay_only",
                     "is true, but no TURN server is configured ([turn] urls and secret), so "
                     "nobody in this room could reach anyone",
-                    "set up coturn and add it under [turn] (see docs/turn.md), or delete the line",
+                    NO_TURN,
                 )
+        hosts = self.hosts(self.table(data, "hosts"))
+        for host in hosts:
+            if host.relay_only and turn is None:
+                self.problem(
+                    f"hosts.{host.name}.relay_only",
+                    "is true, but no TURN server is configured ([turn] urls and secret), so "
+                    "this host could call nobody",
+                    NO_TURN,
+                )
+        countries, geoip_database = self.front_door(front_door)
         return Settings(
             source=self.path.resolve(),
             salt=self.value(secrets, SALT),
@@ -216,6 +246,12 @@ class _Reader:
             turn=turn,
             stun_enabled=self.value(stun, STUN_ENABLED),
             stun_port=self.value(stun, STUN_PORT),
+            hosts=hosts,
+            countries=countries,
+            geoip_database=geoip_database,
+            audit_database=self.audit_database(audit),
+            audit_retention_days=self.value(audit, AUDIT_RETENTION_DAYS),
+            audit_max_rows=self.value(audit, AUDIT_MAX_ROWS),
         )
 
     def turn(self, table: Mapping[str, object]) -> Turn | None:
@@ -271,18 +307,126 @@ class _Reader:
                 files[spec] = self.readable(spec, folder / file)
         return Tls(mode, files[CERTIFICATE], files[KEY])
 
-    def readable(self, spec: KeySpec[Path | None], path: Path) -> Path | None:
+    def readable(
+        self, spec: KeySpec[Path | None], path: Path, what: str = "a PEM file"
+    ) -> Path | None:
         try:
             path.open("rb").close()
         except OSError as error:
             self.problem(
                 spec.name,
                 f"names {path}, which cannot be read ({error.strerror})",
-                "put a PEM file there that the user running parlour can read, "
+                f"put {what} there that the user running parlour can read, "
                 f"or set {spec.leaf} to where yours is",
             )
             return None
         return path
+
+    def front_door(self, table: Mapping[str, object]) -> tuple[frozenset[str], Path | None]:
+        """The allowed countries and the country database, which is only checked to be there:
+        the server opens it at start (geo.py)."""
+        countries = self.value(table, COUNTRIES)
+        database = self.value(table, GEOIP_DATABASE)
+        if database is not None:
+            what = f"a country database ({GEOIP_SOURCES})"
+            database = self.readable(GEOIP_DATABASE, self.path.resolve().parent / database, what)
+        elif countries and GEOIP_DATABASE.leaf not in table:
+            self.problem(
+                COUNTRIES.name,
+                "lists countries, but without front_door.geoip_database nothing can tell "
+                "which country an address is in",
+                f"add under [front_door]: {GEOIP_DATABASE.leaf} = "
+                f"{GEOIP_DATABASE.example_text()}, a country database from {GEOIP_SOURCES}; "
+                "or delete the countries line to let everyone in",
+            )
+        return countries, database
+
+    def audit_database(self, table: Mapping[str, object]) -> Path | None:
+        """The audit's SQLite file, next to this file unless set; the server creates it."""
+        name = self.value(table, AUDIT_DATABASE)
+        if AUDIT_DATABASE.leaf in table and name is None:
+            return None  # refused above
+        path = self.path.resolve().parent / (name or DEFAULT_AUDIT_FILE)
+        if not path.parent.is_dir():
+            self.problem(
+                AUDIT_DATABASE.name,
+                f"names {path}, in a folder that does not exist",
+                f"create {path.parent}, or set {AUDIT_DATABASE.leaf} to a file in a folder "
+                "that exists",
+            )
+        elif path.is_dir():
+            self.problem(
+                AUDIT_DATABASE.name,
+                f"names {path}, which is a folder",
+                f"{AUDIT_DATABASE.leaf} = {show(str(path / DEFAULT_AUDIT_FILE))}",
+            )
+        return path
+
+    def hosts(self, hosts: Mapping[str, object]) -> tuple[Host, ...]:
+        allowed = {s.leaf for s in KEYS if s.section == "hosts.NAME"}
+        result: list[Host] = []
+        contacts_of: dict[str, str] = {}  # a folded contact -> the host it reaches
+        verifiers: dict[bytes, str] = {}
+        for name, host in hosts.items():
+            key = f"hosts.{name}"
+            if not HOST_NAME.fullmatch(name):
+                self.problem(
+                    key,
+                    f"host name {show(name)} must be 1-64 characters of A-Z a-z 0-9 _ -",
+                    "rename the table, e.g. [hosts.grandma]",
+                )
+            if not isinstance(host, dict):
+                self.problem(
+                    key,
+                    f"must be a table [{key}] with a verifier, got {show(host)}",
+                    f"add hosts with `parlour host add {name}`",
+                )
+                continue
+            self.unknown(host, key, allowed)
+            verifier = self.value(host, HOST_VERIFIER, f"{key}.verifier")
+            contacts = self.value(host, CONTACTS, f"{key}.contacts")
+            if contacts is None:
+                contacts = (names.fold(name),)
+            permitted = self.value(host, PERMITTED, f"{key}.permitted")
+            only_permitted = self.value(host, ONLY_PERMITTED, f"{key}.only_permitted")
+            is_super = self.value(host, SUPER, f"{key}.super")
+            relay_only = self.value(host, HOST_RELAY_ONLY, f"{key}.relay_only")
+            if verifier and verifier in verifiers:  # b"": missing, and reported already
+                self.problem(
+                    f"{key}.verifier",
+                    f"is the same as hosts.{verifiers[verifier]}.verifier: both hosts would "
+                    "have the same page",
+                    REHOST.format(host=name),
+                )
+            verifiers.setdefault(verifier, name)
+            for contact in contacts:
+                if contact in contacts_of:
+                    other = contacts_of[contact]
+                    written = (
+                        "contacts" if CONTACTS.leaf in host else "contacts (by default, its name)"
+                    )
+                    self.problem(
+                        f"{key}.contacts",
+                        f"{written} has {show(contact)}, and so has hosts.{other}.contacts "
+                        "(case, accents and spacing do not count): a visitor who types it "
+                        "must reach one host",
+                        f"take {show(contact)} out of [hosts.{name}] or [hosts.{other}] "
+                        "(contacts = [...], whose default is the host's name)",
+                    )
+                contacts_of.setdefault(contact, name)
+            supers = [h.name for h in result if h.super]
+            if is_super and supers:
+                self.problem(
+                    f"{key}.super",
+                    f"is true, and so is hosts.{supers[0]}.super: one host at most may be the "
+                    "super-host",
+                    f"delete super = true under [hosts.{name}] or [hosts.{supers[0]}]",
+                )
+            host_settings = Host(
+                name, verifier, contacts, permitted, only_permitted, is_super, relay_only
+            )
+            result.append(host_settings)
+        return tuple(result)
 
     def rooms(self, rooms: Mapping[str, object], max_members: int) -> tuple[Room, ...]:
         allowed = {s.leaf for s in KEYS if s.section == "rooms.NAME"}
@@ -329,11 +473,16 @@ def _read(path: Path) -> tuple[Settings | None, list[Problem]]:
         return None, [Problem(path, "", None, f"cannot read it ({error.strerror})", fix)]
     try:
         text = raw.decode("utf-8")
-        data = tomllib.loads(text)
     except UnicodeDecodeError as error:
         where = raw[: error.start].count(b"\n") + 1
         fix = "save the file as UTF-8"
         return None, [Problem(path, "", where, "the file is not UTF-8 text", fix)]
+    return _read_text(path, text)
+
+
+def _read_text(path: Path, text: str) -> tuple[Settings | None, list[Problem]]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return None, [_syntax_problem(path, text, str(error))]
     reader = _Reader(path, text)
@@ -372,6 +521,11 @@ def ticket_key_missing(settings: Settings) -> str:
 def check(path: Path) -> list[Problem]:
     """Every problem with the file, in file order where possible; empty when it loads."""
     return _read(path)[1]
+
+
+def check_text(path: Path, text: str) -> list[Problem]:
+    """The problems `path` would have if it held `text`: an edit is checked before it is saved."""
+    return _read_text(path, text)[1]
 
 
 def load(path: Path) -> Settings:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from parlour import keys, tickets
+from parlour import keys, names, tickets
 from parlour.settings import (
     DEFAULT_MAX_MEMBERS,
     DEFAULT_TURN_LIFETIME,
@@ -30,6 +30,10 @@ from parlour.settings import (
 T = TypeVar("T")
 
 ROOM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HOST_NAME = ROOM_NAME  # [hosts.NAME] tables are named like rooms
+MAX_CONTACTS = 16
+MAX_PERMITTED = 500
+DEFAULT_AUDIT_FILE = "parlour-audit.sqlite"  # next to the config file, like the TLS files
 MIN_MEMBERS = 2
 MIN_ADMIN_PATH_CHARS = 22  # 16 random bytes in base64url
 DOCS = "docs/configuration.md"
@@ -45,7 +49,7 @@ class Invalid(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KeySpec(Generic[T]):
-    name: str  # dotted; NAME stands for any room name
+    name: str  # dotted; NAME stands for any room's or host's name
     expects: str  # completes "must be ..."
     convert: Callable[[object], T]
     default: T  # for required keys only a placeholder: a missing one stops the load
@@ -54,6 +58,7 @@ class KeySpec(Generic[T]):
     required: bool = False
     fix: str = ""  # replaces "leaf = example" where typing a value cannot fix it
     secret: bool = False  # a problem never quotes its value (logs outlive the file's privacy)
+    obsolete: bool = False  # still read, so old files load, but never written into a new one
 
     @property
     def section(self) -> str:
@@ -68,7 +73,8 @@ class KeySpec(Generic[T]):
 
     def fix_for(self, key: str, *, missing: bool = False) -> str:
         if self.fix:
-            return self.fix.format(room=key.split(".")[1] if key.startswith("rooms.") else "")
+            table = key.split(".")[1] if key.startswith(("rooms.", "hosts.")) else ""
+            return self.fix.format(room=table, host=table)
         # A fresh secret is never part of the fix itself: the server logs fixes (a refused
         # reload), and a log is no place for one. `parlour check` adds it (Problem.fresh).
         fresh = callable(self.example)
@@ -94,13 +100,25 @@ class KeySpec(Generic[T]):
         return "something other than text (not shown: it is a secret)"
 
 
+MAX_SHOWN_ENTRIES = 8  # a list of 500 permitted names is not quoted back whole
+
+
+def _escaped(char: str) -> str:
+    # A control or bidi character is shown as the escape that writes it in TOML: printed raw,
+    # it would act on the operator's terminal (a bidi override reverses the rest of the line).
+    return f"\\u{ord(char):04X}" if names.hidden(char) else char
+
+
 def show(value: object) -> str:
     """A value as it would look in the file, so a message quotes what the operator wrote."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        text = value.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + "".join(map(_escaped, text)) + '"'
     if isinstance(value, list):
+        if len(value) > MAX_SHOWN_ENTRIES:
+            return f"a list of {len(value)} entries"
         return "[" + ", ".join(map(show, value)) + "]"
     if isinstance(value, dict):
         return "a table"
@@ -290,6 +308,53 @@ def _path_secret(value: object) -> str:
     return secret
 
 
+def _names(fewest: int, most: int) -> Callable[[object], tuple[str, ...]]:
+    """A list of people's names, returned folded (names.fold), as visitors' are compared.
+
+    Refused rather than cleaned: a control character in the file is a mistake to show, not to
+    hide, and a name longer than a visitor can type would never match.
+    """
+
+    def convert(value: object) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise Invalid()
+        if not fewest <= len(value) <= most:
+            raise Invalid(f"it has {len(value)}")
+        folded: list[str] = []
+        for entry in value:
+            if not isinstance(entry, str):
+                raise Invalid(f"{show(entry)} is not text")
+            if any(map(names.hidden, entry)):
+                raise Invalid(f"{show(entry)} has a control character")
+            spaced = " ".join(entry.split())
+            if not 1 <= len(spaced) <= names.MAX_CHARS:
+                raise Invalid(f"{show(entry)} has {len(spaced)} characters, besides spaces")
+            if not names.fold(spaced):
+                raise Invalid(f"{show(entry)} is nothing once accents are set aside")
+            if names.fold(spaced) not in folded:  # "Zoë" and "zoe" are one name, kept once
+                folded.append(names.fold(spaced))
+        return tuple(folded)
+
+    return convert
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def _countries(value: object) -> frozenset[str]:
+    if not isinstance(value, list):
+        raise Invalid()
+    codes = set()
+    for entry in value:
+        code = entry.upper() if isinstance(entry, str) else None
+        if code == "UK":
+            raise Invalid('the United Kingdom\'s code is "GB"')
+        if code is None or not _COUNTRY.fullmatch(code):
+            raise Invalid(f"{show(entry)} is not a two-letter country code")
+        codes.add(code)
+    return frozenset(codes)
+
+
 def _fresh_base_path() -> str:
     return show("/" + keys.generate_path_secret())
 
@@ -405,15 +470,17 @@ SALT = KeySpec(
     required=True,
     secret=True,
 )
+# Files written before the front door have it; host pages (`parlour host add`) replaced the one
+# admin page it was for. Still checked when present, as a secret: a log never quotes it.
 ADMIN_PATH = KeySpec(
     name="secrets.admin_path",
     expects=f"at least {MIN_ADMIN_PATH_CHARS} characters of base64url",
     convert=_path_secret,
     default="",
-    doc="Secret path segment of the front door's admin page",
+    doc="Obsolete and ignored: each host has a page of its own (parlour host add)",
     example=_fresh_admin_path,
-    required=True,
     secret=True,
+    obsolete=True,
 )
 TICKET_KEY: KeySpec[bytes | None] = KeySpec(
     name="secrets.ticket_key",
@@ -511,6 +578,100 @@ STUN_PORT: KeySpec[int | None] = KeySpec(
     example="3478",
 )
 
+REHOST = "run `parlour host add {host} --replace` for a new host page address"
+_NAME_RULE = f"each 1 to {names.MAX_CHARS} characters, without control characters"
+
+HOST_VERIFIER = KeySpec(
+    name="hosts.NAME.verifier",
+    expects="a host verifier, 32 bytes in unpadded base64url (43 characters)",
+    convert=_random_bytes(32),
+    default=b"",
+    doc="One-way image of the host page's secret address, written by parlour host add",
+    example='"…"',
+    required=True,
+    fix=REHOST,
+)
+CONTACTS: KeySpec[tuple[str, ...] | None] = KeySpec(
+    name="hosts.NAME.contacts",
+    expects=f'a list of 1 to {MAX_CONTACTS} names like ["Grandma", "Nana"], {_NAME_RULE}',
+    convert=_names(1, MAX_CONTACTS),
+    default=None,  # the host's own name
+    doc="Names a visitor may type to reach this host; case, accents and spacing do not count",
+    example='["Grandma", "Nana"]',
+)
+PERMITTED: KeySpec[tuple[str, ...]] = KeySpec(
+    name="hosts.NAME.permitted",
+    expects=f'a list of at most {MAX_PERMITTED} names like ["Ada", "Grace"], {_NAME_RULE}',
+    convert=_names(0, MAX_PERMITTED),
+    default=(),
+    doc="Visitors' names this host expects, and may call; others wait, shown as not expected",
+    example='["Ada", "Grace"]',
+)
+ONLY_PERMITTED = KeySpec(
+    name="hosts.NAME.only_permitted",
+    expects="true or false",
+    convert=_flag,
+    default=False,
+    doc="Hide visitors whose names are not permitted from this host's page (they still wait)",
+    example="true",
+)
+SUPER = KeySpec(
+    name="hosts.NAME.super",
+    expects="true or false",
+    convert=_flag,
+    default=False,
+    doc="The super-host, who also sees every attempt that went wrong; one host at most",
+    example="true",
+)
+HOST_RELAY_ONLY = KeySpec(
+    name="hosts.NAME.relay_only",
+    expects="true or false",
+    convert=_flag,
+    default=False,
+    doc="Privacy mode: this host's calls go only through [turn], hiding addresses",
+    example="true",
+)
+COUNTRIES: KeySpec[frozenset[str]] = KeySpec(
+    name="front_door.countries",
+    expects='a list of two-letter country codes (ISO 3166-1) like ["DE", "AT"]',
+    convert=_countries,
+    default=frozenset(),
+    doc="Countries visitors may knock from (needs geoip_database); none listed: anywhere",
+    example='["DE", "AT"]',
+)
+GEOIP_DATABASE = KeySpec(
+    name="front_door.geoip_database",
+    expects="a file name",
+    convert=_file,
+    default=None,
+    doc="Country database in MaxMind DB format (GeoLite2-Country or DB-IP country lite)",
+    example='"GeoLite2-Country.mmdb"',
+)
+AUDIT_DATABASE = KeySpec(
+    name="audit.database",
+    expects="a file name",
+    convert=_file,
+    default=None,  # DEFAULT_AUDIT_FILE next to this file
+    doc="SQLite file of failed and suspicious attempts, for the super-host; kept across restarts",
+    example=f'"{DEFAULT_AUDIT_FILE}"',
+)
+AUDIT_RETENTION_DAYS = KeySpec(
+    name="audit.retention_days",
+    expects="a whole number of days from 1 to 3650",
+    convert=_whole(1, 3650),
+    default=90,
+    doc="Days an audit entry is kept",
+    example="90",
+)
+AUDIT_MAX_ROWS = KeySpec(
+    name="audit.max_rows",
+    expects="a whole number from 1000 to 10000000",
+    convert=_whole(1000, 10_000_000),
+    default=100_000,
+    doc="Most audit entries kept; the oldest go first, so a flood cannot fill the disk",
+    example="100000",
+)
+
 KEYS: tuple[KeySpec[Any], ...] = (
     HOST,
     PORT,
@@ -532,8 +693,30 @@ KEYS: tuple[KeySpec[Any], ...] = (
     TURN_LIFETIME,
     STUN_ENABLED,
     STUN_PORT,
+    COUNTRIES,
+    GEOIP_DATABASE,
+    AUDIT_DATABASE,
+    AUDIT_RETENTION_DAYS,
+    AUDIT_MAX_ROWS,
     VERIFIER,
     ROOM_MAX_MEMBERS,
     ROOM_RELAY_ONLY,
+    HOST_VERIFIER,
+    CONTACTS,
+    PERMITTED,
+    ONLY_PERMITTED,
+    SUPER,
+    HOST_RELAY_ONLY,
 )
-SECTIONS = ("server", "tls", "secrets", "call", "turn", "stun", "rooms")
+SECTIONS = (
+    "server",
+    "tls",
+    "secrets",
+    "call",
+    "turn",
+    "stun",
+    "front_door",
+    "audit",
+    "rooms",
+    "hosts",
+)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
-from parlour import config, config_keys, keys, tickets
+from parlour import config, config_keys, keys, names, tickets
 from parlour.settings import DEFAULT_MAX_MEMBERS
 
 PRIVATE = 0o600  # the file holds the salt
@@ -41,7 +42,11 @@ def atomic_write(path: Path, data: bytes, mode: int = PRIVATE) -> None:
 
 
 def _literal(value: object) -> str:
-    return str(tomlkit.item(list(value) if isinstance(value, tuple) else value).as_string())
+    if isinstance(value, frozenset):  # front_door.countries: a set, written in a stable order
+        value = sorted(map(str, value))
+    elif isinstance(value, tuple):
+        value = list(value)
+    return str(tomlkit.item(value).as_string())
 
 
 _HEADER = f"""\
@@ -61,6 +66,10 @@ _INTRO = {
         "# A TURN relay (coturn) for people whose networks block a direct call; see docs/turn.md.\n"
     ),
     "stun": "# Parlour's own STUN responder, on UDP; open that port in the firewall too.\n",
+    "front_door": (
+        "# The front door, where visitors knock for a host: add hosts with parlour host add NAME.\n"
+    ),
+    "audit": "# The record of failed and suspicious attempts that the super-host sees.\n",
 }
 
 _ROOMS_INTRO = """
@@ -72,7 +81,6 @@ _ROOMS_INTRO = """
 def new_config_text(
     salt: bytes,
     base_path: str,
-    admin_path: str,
     rooms: list[tuple[str, bytes]],
     *,
     ticket_key: bytes | None = None,
@@ -84,14 +92,13 @@ def new_config_text(
     values: dict[str, object] = {
         config_keys.BASE_PATH.name: base_path,
         config_keys.SALT.name: keys.b64url(salt),
-        config_keys.ADMIN_PATH.name: admin_path,
         config_keys.TICKET_KEY.name: keys.b64url(ticket_key or tickets.generate_key()),
     }
     parts = [_HEADER]
     for section, intro in _INTRO.items():
         parts.append(f"\n[{section}]\n{intro}")
         for spec in config_keys.KEYS:
-            if spec.section != section:
+            if spec.section != section or spec.obsolete:
                 continue
             value = values.get(spec.name, spec.default)
             # A key without a value (the TLS files) is shown commented out, ready to enable.
@@ -123,10 +130,20 @@ def _parse(path: Path) -> TOMLDocument:
         ) from None
 
 
-def _edit(path: Path, change: Callable[[TOMLDocument], None]) -> None:
+def _edit(path: Path, change: Callable[[TOMLDocument], None], *, checked: bool = False) -> None:
+    """Apply `change` and save; `checked`: refuse to save a file the loader would refuse.
+
+    The CLI loads the file before an edit that is `checked`, so any problem is the edit's own:
+    the loader's rules (one super-host, contacts that reach one host each, …) then hold for
+    edits too, without a second copy of them here.
+    """
     document = _parse(path)
     change(document)
-    atomic_write(path, document.as_string().encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
+    text = document.as_string()
+    if checked and (problems := config.check_text(path, text)):
+        found = "\n".join(str(problem) for problem in problems)
+        raise config.ConfigEditError(f"{found}\n{path} was left as it was.")
+    atomic_write(path, text.encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
 
 
 def _rooms(document: TOMLDocument) -> dict[str, Any]:
@@ -188,31 +205,35 @@ def _trailing_lines(table: Table) -> list[Item]:
     return [item for _, item in body[start:]]
 
 
-def _table_before(document: TOMLDocument, name: str) -> Table | None:
-    """The table just above room `name` in the file: the room before it, or, for the first
-    room, the table before [rooms]."""
-    rooms = list(document["rooms"])
-    at = rooms.index(name)
+def _table_before(document: TOMLDocument, name: str, section: str = "rooms") -> Table | None:
+    """The table just above [section.name] in the file: the one before it in its section, or,
+    for the first, the table before [section]."""
+    tables = list(document[section])
+    at = tables.index(name)
     if at:
-        before = document["rooms"][rooms[at - 1]]
+        before = document[section][tables[at - 1]]
     else:
-        tables = list(document)
-        at = tables.index("rooms")
-        before = document[tables[at - 1]] if at else None
+        top = list(document)
+        at = top.index(section)
+        before = document[top[at - 1]] if at else None
     return before if isinstance(before, Table) else None
+
+
+def _remove_table(document: TOMLDocument, section: str, name: str) -> None:
+    table = document[section][name]
+    above_next = _trailing_lines(table) if isinstance(table, Table) else []
+    before = _table_before(document, name, section)
+    del document[section][name]
+    if before is not None:  # keep what stood above the next table where it stood
+        for item in above_next:
+            before.value.append(None, item)
 
 
 def remove_room(path: Path, name: str) -> None:
     def remove(document: TOMLDocument) -> None:
         if name not in _rooms(document):
             raise config.ConfigEditError(f"There is no room named {name} in {path}.")
-        room = document["rooms"][name]
-        above_next = _trailing_lines(room) if isinstance(room, Table) else []
-        before = _table_before(document, name)
-        del document["rooms"][name]
-        if before is not None:  # keep what stood above the next room where it stood
-            for item in above_next:
-                before.value.append(None, item)
+        _remove_table(document, "rooms", name)
 
     _edit(path, remove)
 
@@ -227,3 +248,205 @@ def list_rooms(path: Path) -> list[tuple[str, int | None]]:
         size = room.get("max_members") if isinstance(room, dict) else None
         listed.append((name, int(size) if isinstance(size, int) else None))
     return listed
+
+
+_HOSTS_INTRO = """\
+# Hosts receive visitors at the front door, each on a secret page of their own: add and
+# remove them with `parlour host add NAME` and `parlour host remove NAME`."""
+
+
+def _hosts(document: TOMLDocument) -> dict[str, Any]:
+    hosts = document.get("hosts", {})
+    return hosts if isinstance(hosts, dict) else {}
+
+
+def _names(option: str, spec: config_keys.KeySpec[Any], given: list[str]) -> list[str]:
+    """The names as they go into the file (spaces tidied), once checked by the key's rule."""
+    try:
+        spec.convert(given)
+    except config_keys.Invalid as error:
+        detail = f" ({error.detail})" if error.detail else ""
+        raise config.ConfigEditError(f"{option}: must be {spec.expects}{detail}.") from None
+    return [" ".join(name.split()) for name in given]
+
+
+def _folded_contacts(name: str, host: object) -> set[str]:
+    written = host.get("contacts", [name]) if isinstance(host, dict) else [name]
+    return (
+        {names.fold(c) for c in written if isinstance(c, str)}
+        if isinstance(written, list)
+        else set()
+    )
+
+
+def _add_host(
+    document: TOMLDocument,
+    name: str,
+    verifier: bytes,
+    *,
+    is_super: bool,
+    contacts: list[str],
+    permitted: list[str],
+) -> None:
+    if not config_keys.HOST_NAME.fullmatch(name):
+        raise config.ConfigEditError(
+            f"{name!r} cannot be a host name: use 1-64 characters of A-Z a-z 0-9 _ -."
+        )
+    hosts = _hosts(document)
+    if name in hosts:
+        raise config.ConfigEditError(
+            f"There is already a host named {name}; pick another name, or give it a new page "
+            f"address with `parlour host add {name} --replace`."
+        )
+    contacts = _names("--contact", config_keys.CONTACTS, contacts or [name])
+    permitted = _names("--permit", config_keys.PERMITTED, permitted)
+    mine = {names.fold(contact) for contact in contacts}
+    for other, host in hosts.items():
+        if is_super and isinstance(host, dict) and host.get("super") is True:
+            raise config.ConfigEditError(
+                f"Host {other} is already the super-host, and there is only one. Leave out "
+                f"--super, or first delete super = true under [hosts.{other}]."
+            )
+        if shared := sorted(mine & _folded_contacts(other, host)):
+            raise config.ConfigEditError(
+                f'Visitors who type "{shared[0]}" already reach host {other} (case, accents '
+                "and spacing do not count). Give this host other names with --contact."
+            )
+    table = tomlkit.table()
+    table.add(tomlkit.comment(config_keys.HOST_VERIFIER.doc))
+    table.add("verifier", keys.b64url(verifier))
+    table.add(tomlkit.comment(config_keys.CONTACTS.doc))
+    table.add("contacts", contacts)
+    table.add(tomlkit.comment(config_keys.PERMITTED.doc))
+    listed = tomlkit.array()
+    listed.extend(permitted)
+    table.add("permitted", listed.multiline(len(permitted) > 3))
+    if is_super:
+        table.add(tomlkit.comment(config_keys.SUPER.doc))
+        table.add("super", True)
+    if "hosts" not in document:
+        document.add(tomlkit.nl())
+        document.add(tomlkit.comment(_HOSTS_INTRO[2:].replace("\n# ", "\n")))
+        document.add("hosts", tomlkit.table(is_super_table=True))
+    document["hosts"].add(name, table)
+
+
+def add_host(
+    path: Path,
+    name: str,
+    verifier: bytes,
+    *,
+    is_super: bool = False,
+    contacts: Iterable[str] = (),
+    permitted: Iterable[str] = (),
+) -> None:
+    """Add [hosts.NAME]; refuses a name in use, a second super-host, a contact another host
+    has, and anything else the loader would refuse."""
+    _edit(
+        path,
+        lambda document: _add_host(
+            document,
+            name,
+            verifier,
+            is_super=is_super,
+            contacts=list(contacts),
+            permitted=list(permitted),
+        ),
+        checked=True,
+    )
+
+
+def _host(document: TOMLDocument, path: Path, name: str) -> Any:
+    host = _hosts(document).get(name)
+    if not isinstance(host, dict):
+        raise config.ConfigEditError(f"There is no host named {name} in {path}.")
+    return host
+
+
+def replace_host_verifier(path: Path, name: str, verifier: bytes) -> None:
+    """A new page address for [hosts.NAME]; its lists and everything else stay."""
+
+    def replace(document: TOMLDocument) -> None:
+        _host(document, path, name)["verifier"] = keys.b64url(verifier)
+
+    _edit(path, replace, checked=True)
+
+
+def remove_host(path: Path, name: str) -> None:
+    def remove(document: TOMLDocument) -> None:
+        _host(document, path, name)
+        _remove_table(document, "hosts", name)
+
+    _edit(path, remove)
+
+
+@dataclass(frozen=True, slots=True)
+class HostEntry:
+    """A host as `parlour host list` shows it: never its verifier."""
+
+    name: str
+    is_super: bool
+    contacts: tuple[str, ...]  # as written, or the host's name when the file lists none
+    permitted: int
+    only_permitted: bool
+
+
+def list_hosts(path: Path) -> list[HostEntry]:
+    """The hosts in file order; works on a file `parlour check` rejects, as list_rooms does."""
+    listed = []
+    for name, host in _hosts(_parse(path)).items():
+        table = host if isinstance(host, dict) else {}
+        contacts = table.get("contacts", [name])
+        permitted = table.get("permitted", [])
+        listed.append(
+            HostEntry(
+                name,
+                table.get("super") is True,
+                tuple(map(str, contacts)) if isinstance(contacts, list) else (),
+                len(permitted) if isinstance(permitted, list) else 0,
+                table.get("only_permitted") is True,
+            )
+        )
+    return listed
+
+
+def permit(path: Path, name: str, visitors: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Add visitors' names to [hosts.NAME].permitted: (added, already there)."""
+    given = _names("VISITOR", config_keys.PERMITTED, list(visitors))
+    added: list[str] = []
+    already: list[str] = []
+
+    def change(document: TOMLDocument) -> None:
+        host = _host(document, path, name)
+        if "permitted" not in host:
+            host["permitted"] = tomlkit.array()
+        listed = host["permitted"]
+        known = {names.fold(str(entry)) for entry in listed}
+        for visitor in given:
+            if names.fold(visitor) in known:
+                already.append(visitor)
+            else:
+                known.add(names.fold(visitor))
+                listed.append(visitor)
+                added.append(visitor)
+
+    _edit(path, change, checked=True)
+    return added, already
+
+
+def unpermit(path: Path, name: str, visitors: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Take visitors' names off [hosts.NAME].permitted, compared as the server compares them:
+    (removed as they were written, not there)."""
+    wanted = {names.fold(visitor): visitor for visitor in visitors}
+    removed: list[str] = []
+
+    def change(document: TOMLDocument) -> None:
+        listed = _host(document, path, name).get("permitted", [])
+        for at in reversed(range(len(listed))):
+            if names.fold(str(listed[at])) in wanted:
+                removed.insert(0, str(listed[at]))
+                del listed[at]
+
+    _edit(path, change, checked=True)
+    gone = {names.fold(entry) for entry in removed}
+    return removed, [visitor for key, visitor in wanted.items() if key not in gone]

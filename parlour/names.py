@@ -20,7 +20,8 @@ _BIDI = frozenset(
 )
 
 
-def _hidden(char: str) -> bool:
+def hidden(char: str) -> bool:
+    """A control character (category Cc, tab and newline included) or a bidi control."""
     return char in _BIDI or unicodedata.category(char) == "Cc"
 
 
@@ -36,7 +37,7 @@ def clean(text: str, limit: int = MAX_CHARS) -> str:
     White space that is also a control character (tab, newline) becomes a space rather than
     vanishing, so "Ada\\tLovelace" stays two words.
     """
-    kept = "".join(" " if char.isspace() else "" if _hidden(char) else char for char in text)
+    kept = "".join(" " if char.isspace() else "" if hidden(char) else char for char in text)
     return _spaced(kept)[:limit].rstrip()
 
 

@@ -50,7 +50,7 @@ class Room:
 class Host:
     """Someone who receives visitors at the front door, from the secret page only they know.
 
-    Names in `contacts` and `permitted` are kept folded (door.fold: case, accents and spacing
+    Names in `contacts` and `permitted` are kept folded (names.fold: case, accents and spacing
     do not count), as visitors' typed names are compared with them.
     """
 
@@ -99,7 +99,7 @@ class Settings:
     source: Path
     salt: bytes
     base_path: str
-    admin_path: str
+    admin_path: str = ""  # obsolete (secrets.admin_path): read from old files, used by nothing
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None  # an origin with no trailing slash, e.g. "https://x.org:8443"
@@ -117,7 +117,9 @@ class Settings:
     hosts: tuple[Host, ...] = ()
     countries: frozenset[str] = frozenset()
     geoip_database: Path | None = None  # a MaxMind DB country database (geo.py)
-    audit_database: Path | None = None  # None: the audit is kept in memory only (audit.py)
+    # None: the audit is kept in memory only (audit.py); config.py always gives a file, by
+    # default parlour-audit.sqlite next to parlour.toml.
+    audit_database: Path | None = None
     audit_retention_days: int = 90
     audit_max_rows: int = 100_000
 

@@ -10,7 +10,7 @@ import pytest
 
 from parlour import config, config_keys, keys
 from parlour.config import ConfigError, Problem
-from parlour.settings import Room, TlsMode, Turn
+from parlour.settings import Host, Room, TlsMode, Turn
 
 SALT = keys.b64url(bytes(range(32)))
 ADMIN = "A" * 22
@@ -257,13 +257,10 @@ def test_verifier_must_be_32_bytes(tmp_path: Path) -> None:
     assert "parlour room remove lounge" in problem.fix
 
 
-def test_missing_secrets_are_each_reported_with_a_fix(tmp_path: Path) -> None:
+def test_a_missing_salt_is_reported_with_a_fix(tmp_path: Path) -> None:
     text = edited(f'[secrets]\nsalt = "{SALT}"\nadmin_path = "{ADMIN}"\n', "")
     problems = config.check(write(tmp_path, text))
-    assert [(p.key, p.message) for p in problems] == [
-        ("secrets.salt", "is missing"),
-        ("secrets.admin_path", "is missing"),
-    ]
+    assert [(p.key, p.message) for p in problems] == [("secrets.salt", "is missing")]
     for problem in problems:
         assert problem.fix.startswith(f'add under [secrets]: {problem.key[8:]} = "…"')
         assert "parlour init" in problem.fix
@@ -455,7 +452,10 @@ def test_keys_are_described_once_each() -> None:
     names = [spec.name for spec in config_keys.KEYS]
     assert len(names) == len(set(names))
     sections = {spec.section for spec in config_keys.KEYS}
-    assert sections == {"server", "tls", "secrets", "call", "turn", "stun", "rooms.NAME"}
+    assert sections == {
+        *("server", "tls", "secrets", "call", "turn", "stun", "front_door", "audit"),
+        *("rooms.NAME", "hosts.NAME"),
+    }
     for spec in config_keys.KEYS:
         assert spec.doc
         assert "\n" not in spec.doc
@@ -463,7 +463,8 @@ def test_keys_are_described_once_each() -> None:
 
 def test_docs_describe_every_key_and_no_other() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    documented = set(re.findall(r"`((?:server|tls|secrets|call|turn|stun|rooms)\.[^`\s]*)`", text))
+    tables = "server|tls|secrets|call|turn|stun|front_door|audit|rooms|hosts"
+    documented = set(re.findall(rf"`((?:{tables})\.[^`\s]*)`", text))
     assert {spec.name for spec in config_keys.KEYS} == documented
 
 
@@ -616,3 +617,315 @@ def test_the_turn_table_in_turn_md_is_valid(tmp_path: Path) -> None:
     turn = config.load(write(tmp_path, VALID + "\n" + example)).turn
     assert turn is not None
     assert [url.split(":")[0] for url in turn.urls] == ["turn", "turn", "turns"]
+
+
+# The front door: [hosts.NAME], [front_door], [audit], and the obsolete secrets.admin_path.
+
+GRANDMA = keys.b64url(keys.verifier(b"g" * 32))
+GRANDPA = keys.b64url(keys.verifier(b"p" * 32))
+HOSTS = f"""
+[hosts.grandma]
+verifier = "{GRANDMA}"
+contacts = ["Grandma", "  Nana "]
+permitted = ["Ada", "Zoë", "ZOE", "Grace  Hopper"]
+super = true
+
+[hosts.grandpa]
+verifier = "{GRANDPA}"
+"""
+
+
+def with_hosts(old: str = "", new: str = "") -> str:
+    assert old in HOSTS
+    return VALID + HOSTS.replace(old, new, 1)
+
+
+def test_hosts_load_with_their_names_folded(tmp_path: Path) -> None:
+    """Contacts and permitted names are kept as the server compares them; defaults fill in."""
+    grandma, grandpa = config.load(write(tmp_path, with_hosts())).hosts
+    assert grandma == Host(
+        name="grandma",
+        verifier=keys.verifier(b"g" * 32),
+        contacts=("grandma", "nana"),
+        permitted=("ada", "zoe", "grace hopper"),  # "Zoë" and "ZOE" are one name
+        only_permitted=False,
+        super=True,
+        relay_only=False,
+    )
+    assert grandpa == Host("grandpa", keys.verifier(b"p" * 32), contacts=("grandpa",))
+
+
+def test_host_flags_are_read(tmp_path: Path) -> None:
+    text = with_hosts(f'verifier = "{GRANDPA}"', f'verifier = "{GRANDPA}"\nonly_permitted = true')
+    assert config.load(write(tmp_path, text)).hosts[1].only_permitted is True
+    text = with_hosts(f'verifier = "{GRANDPA}"', f'verifier = "{GRANDPA}"\nrelay_only = true')
+    assert config.load(write(tmp_path, text + TURN)).hosts[1].relay_only is True
+
+
+def test_hosts_reach_the_policy(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, with_hosts()))
+    assert settings.policy().hosts == settings.hosts
+    assert [host.name for host in settings.hosts] == ["grandma", "grandpa"]
+
+
+def test_a_file_without_hosts_has_none(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, VALID))
+    assert (settings.hosts, settings.countries, settings.geoip_database) == ((), frozenset(), None)
+
+
+SIXTY_FIVE = "x" * 65
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "detail"),
+    [
+        ('contacts = ["Grandma", "  Nana "]', "contacts = []", "contacts", "it has 0"),
+        ('contacts = ["Grandma", "  Nana "]', 'contacts = "Grandma"', "contacts", "like ["),
+        ('"  Nana "', '"Na\\u202ena"', "contacts", '"Na\\u202Ena" has a control character'),
+        ('"  Nana "', '"Na\\tna"', "contacts", "has a control character"),
+        ('"  Nana "', f'"{SIXTY_FIVE}"', "contacts", "has 65 characters"),
+        ('"  Nana "', '"   "', "contacts", "has 0 characters"),
+        ('"  Nana "', '"\\u0301"', "contacts", "nothing once accents are set aside"),
+        ('"  Nana "', "7", "contacts", "7 is not text"),
+        (
+            'contacts = ["Grandma", "  Nana "]',
+            "contacts = [" + ", ".join(f'"c{n}"' for n in range(17)) + "]",
+            "contacts",
+            "a list of 17 entries (it has 17)",
+        ),
+        (
+            'permitted = ["Ada", "Zoë", "ZOE", "Grace  Hopper"]',
+            "permitted = [" + ", ".join(f'"v{n}"' for n in range(501)) + "]",
+            "permitted",
+            "a list of 501 entries (it has 501)",
+        ),
+        ('"Grace  Hopper"', f'"{SIXTY_FIVE}"', "permitted", "has 65 characters"),
+        ('"Grace  Hopper"', "true", "permitted", "true is not text"),
+        ("super = true", 'super = "yes"', "super", 'must be true or false, got "yes"'),
+        ("super = true", "only_permitted = 1", "only_permitted", "got 1"),
+        ("super = true", "relay_only = 0", "relay_only", "got 0"),
+        (GRANDMA, GRANDMA[:-2], "verifier", "must be a host verifier"),
+    ],
+)
+def test_bad_host_keys_name_the_file_the_key_and_what_is_wrong(
+    tmp_path: Path, old: str, new: str, key: str, detail: str
+) -> None:
+    problem = only_problem(tmp_path, with_hosts(old, new))
+    assert problem.key == f"hosts.grandma.{key}"
+    assert detail in problem.message
+    assert str(problem).startswith(f"{tmp_path / 'parlour.toml'}:")
+    assert problem.fix
+
+
+def test_five_hundred_permitted_names_and_sixteen_contacts_are_fine(tmp_path: Path) -> None:
+    text = with_hosts(
+        'permitted = ["Ada", "Zoë", "ZOE", "Grace  Hopper"]',
+        "permitted = [" + ", ".join(f'"v{n}"' for n in range(500)) + "]",
+    ).replace(
+        'contacts = ["Grandma", "  Nana "]',
+        "contacts = [" + ", ".join(f'"c{n}"' for n in range(16)) + "]",
+    )
+    grandma = config.load(write(tmp_path, text)).hosts[0]
+    assert (len(grandma.permitted), len(grandma.contacts)) == (500, 16)
+
+
+def test_a_host_without_a_verifier_is_told_how_to_make_one(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, with_hosts(f'verifier = "{GRANDPA}"\n', ""))
+    assert (problem.key, problem.message) == ("hosts.grandpa.verifier", "is missing")
+    assert problem.fix == ("run `parlour host add grandpa --replace` for a new host page address")
+
+
+@pytest.mark.parametrize("name", ['"bad name"', '"caf\u00e9"', "a" * 65])
+def test_host_names_are_limited_like_room_names(tmp_path: Path, name: str) -> None:
+    problem = only_problem(tmp_path, with_hosts("[hosts.grandpa]", f"[hosts.{name}]"))
+    assert "host name" in problem.message
+    assert "must be 1-64 characters of A-Z a-z 0-9 _ -" in problem.message
+
+
+def test_a_host_must_be_a_table(tmp_path: Path) -> None:
+    text = VALID + f'\n[hosts]\ngrandpa = "{GRANDPA}"\n'
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "hosts.grandpa"
+    assert "parlour host add grandpa" in problem.fix
+
+
+def test_a_misspelt_host_key_suggests_the_right_one(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, with_hosts() + 'permited = ["Ada"]\n')
+    assert problem.message == (
+        "unknown key hosts.grandpa.permited; did you mean hosts.grandpa.permitted?"
+    )
+    assert problem.fix == 'permitted = ["Ada"]'
+
+
+def test_two_super_hosts_are_refused_naming_both(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, with_hosts() + "super = true\n")
+    assert problem.key == "hosts.grandpa.super"
+    assert problem.message == (
+        "is true, and so is hosts.grandma.super: one host at most may be the super-host"
+    )
+    assert problem.fix == "delete super = true under [hosts.grandpa] or [hosts.grandma]"
+    assert str(problem).startswith(
+        f"{tmp_path / 'parlour.toml'}:{with_hosts().count(chr(10)) + 1}:"
+    )
+
+
+def test_a_contact_two_hosts_have_is_refused_naming_both(tmp_path: Path) -> None:
+    """Compared as visitors' names are: "NANA" is Grandma's "  Nana "."""
+    problem = only_problem(tmp_path, with_hosts() + 'contacts = ["Grandpa", "NANA"]\n')
+    assert problem.key == "hosts.grandpa.contacts"
+    assert problem.message.startswith('contacts has "nana", and so has hosts.grandma.contacts')
+    assert "a visitor who types it must reach one host" in problem.message
+    assert problem.fix.startswith('take "nana" out of [hosts.grandpa] or [hosts.grandma]')
+
+
+def test_a_default_contact_counts_too(tmp_path: Path) -> None:
+    """A host's name is its contact when it lists none, and may clash with another's list."""
+    text = with_hosts('contacts = ["Grandma", "  Nana "]', 'contacts = ["GrandPa"]')
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "hosts.grandpa.contacts"
+    assert problem.message.startswith('contacts (by default, its name) has "grandpa"')
+
+
+def test_a_name_may_be_permitted_by_several_hosts(tmp_path: Path) -> None:
+    grandma, grandpa = config.load(write(tmp_path, with_hosts() + 'permitted = ["ada"]\n')).hosts
+    assert "ada" in grandma.permitted
+    assert grandpa.permitted == ("ada",)
+
+
+def test_two_hosts_with_one_page_are_refused(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, with_hosts(GRANDPA, GRANDMA))
+    assert problem.key == "hosts.grandpa.verifier"
+    assert "same as hosts.grandma.verifier" in problem.message
+    assert "parlour host add grandpa --replace" in problem.fix
+
+
+def test_a_relay_only_host_without_turn_is_refused(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, with_hosts() + "relay_only = true\n")
+    assert problem.key == "hosts.grandpa.relay_only"
+    assert problem.message == (
+        "is true, but no TURN server is configured ([turn] urls and secret), so this host "
+        "could call nobody"
+    )
+    assert problem.fix == (
+        "set up coturn and add it under [turn] (see docs/turn.md), or delete the line"
+    )
+
+
+def front_door(lines: str) -> str:
+    return VALID + "\n[front_door]\n" + lines + "\n"
+
+
+def test_countries_with_a_database_load_upper_cased(tmp_path: Path) -> None:
+    (tmp_path / "geo").mkdir()
+    (tmp_path / "geo" / "country.mmdb").write_bytes(b"not opened by config")
+    text = front_door('countries = ["de", "AT", "De"]\ngeoip_database = "geo/country.mmdb"')
+    settings = config.load(write(tmp_path, text))
+    assert settings.countries == frozenset({"DE", "AT"})
+    assert settings.policy().countries == settings.countries
+    assert settings.geoip_database == tmp_path.resolve() / "geo" / "country.mmdb"
+
+
+def test_a_database_alone_is_fine(tmp_path: Path) -> None:
+    """Countries shown on the host's page, nobody refused."""
+    (tmp_path / "country.mmdb").write_bytes(b"")
+    settings = config.load(write(tmp_path, front_door('geoip_database = "country.mmdb"')))
+    assert (settings.countries, settings.geoip_database) == (
+        frozenset(),
+        tmp_path.resolve() / "country.mmdb",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ('["DEU"]', '"DEU" is not a two-letter country code'),
+        ('["D1"]', '"D1" is not a two-letter country code'),
+        ('["ÄT"]', '"ÄT" is not a two-letter country code'),
+        ("[49]", "49 is not a two-letter country code"),
+        ('["uk"]', 'the United Kingdom\'s code is "GB"'),
+        ('"DE"', ""),
+    ],
+)
+def test_bad_countries_are_refused(tmp_path: Path, value: str, detail: str) -> None:
+    (tmp_path / "country.mmdb").write_bytes(b"")
+    text = front_door(f'countries = {value}\ngeoip_database = "country.mmdb"')
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "front_door.countries"
+    assert problem.message.startswith("must be a list of two-letter country codes (ISO 3166-1)")
+    assert detail in problem.message
+    assert problem.fix == 'countries = ["DE", "AT"]'
+
+
+def test_countries_without_a_database_are_refused_with_where_to_get_one(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, front_door('countries = ["DE"]'))
+    assert (problem.key, problem.line) == ("front_door.countries", VALID.count("\n") + 3)
+    assert "without front_door.geoip_database nothing can tell" in problem.message
+    assert problem.fix.startswith('add under [front_door]: geoip_database = "GeoLite2-Country')
+    assert "MaxMind" in problem.fix
+    assert "DB-IP" in problem.fix
+    assert "delete the countries line" in problem.fix
+
+
+def test_a_missing_database_names_the_file_the_key_and_where_to_get_one(tmp_path: Path) -> None:
+    text = front_door('countries = ["DE"]\ngeoip_database = "GeoLite2-Country.mmdb"')
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "front_door.geoip_database"
+    assert str(tmp_path.resolve() / "GeoLite2-Country.mmdb") in problem.message
+    assert "No such file" in problem.message
+    assert "GeoLite2-Country from MaxMind" in problem.fix
+    assert "DB-IP" in problem.fix
+    assert "MMDB" in problem.fix
+    assert str(problem).startswith(f"{tmp_path / 'parlour.toml'}:")
+
+
+def test_the_database_must_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "geo").mkdir()
+    problem = only_problem(tmp_path, front_door('geoip_database = "geo"'))
+    assert problem.key == "front_door.geoip_database"
+    assert "Is a directory" in problem.message
+
+
+def test_the_audit_is_kept_next_to_the_config_by_default(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, VALID))
+    assert settings.audit_database == tmp_path.resolve() / "parlour-audit.sqlite"
+    assert (settings.audit_retention_days, settings.audit_max_rows) == (90, 100_000)
+    assert not settings.audit_database.exists()  # the server makes it, not the check
+
+
+def test_audit_keys_are_read(tmp_path: Path) -> None:
+    text = VALID + '\n[audit]\ndatabase = "audit.db"\nretention_days = 3650\nmax_rows = 1000\n'
+    settings = config.load(write(tmp_path, text))
+    assert settings.audit_database == tmp_path.resolve() / "audit.db"
+    assert (settings.audit_retention_days, settings.audit_max_rows) == (3650, 1000)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "detail"),
+    [
+        ("retention_days = 0", "audit.retention_days", "from 1 to 3650, got 0"),
+        ("retention_days = 3651", "audit.retention_days", "from 1 to 3650, got 3651"),
+        ("max_rows = 999", "audit.max_rows", "from 1000 to 10000000, got 999"),
+        ("max_rows = 10000001", "audit.max_rows", "from 1000 to 10000000, got 10000001"),
+        ('database = ""', "audit.database", "(it is empty)"),
+        ('database = "gone/audit.sqlite"', "audit.database", "in a folder that does not exist"),
+        ('database = "."', "audit.database", "which is a folder"),
+    ],
+)
+def test_bad_audit_keys_are_refused(tmp_path: Path, line: str, key: str, detail: str) -> None:
+    problem = only_problem(tmp_path, VALID + "\n[audit]\n" + line + "\n")
+    assert problem.key == key
+    assert detail in problem.message
+    assert problem.fix
+
+
+def test_admin_path_is_no_longer_needed(tmp_path: Path) -> None:
+    """An old file keeps loading with it; a new one does without."""
+    settings = config.load(write(tmp_path, edited(f'admin_path = "{ADMIN}"\n', "")))
+    assert settings.admin_path == ""
+
+
+def test_control_characters_are_quoted_as_escapes(tmp_path: Path) -> None:
+    """A bidi override in a problem would reverse the rest of the operator's terminal line."""
+    problem = only_problem(tmp_path, with_hosts('"  Nana "', '"\\u202eanaN"'))
+    assert "\u202e" not in str(problem)
+    assert '"\\u202EanaN"' in problem.message
