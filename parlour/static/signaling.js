@@ -7,9 +7,17 @@
  * Once in a room it stays there: a dropped socket (the server restarting, a network change)
  * reconnects with backoff and joins again with the same keys, without a new key stretch.
  *
+ * The front door (PROTOCOL.md "The front door") uses the same socket: a visitor knocks and
+ * waits, a host's page opens its desk; when a host answers, both are in a call sealed with the
+ * door key instead of a passphrase's. After a reconnect a waiting visitor knocks again and a
+ * desk opens again (a restarted server has forgotten both); a front-door call cannot be joined
+ * again (the server keeps it only in memory, and no message names it), so its media goes on
+ * peer to peer and `call-lost` says nobody new can come in.
+ *
  * Events (CustomEvent, payload in `detail`):
  *   state        {state}              every change of `state`
- *   joined       {id, peers, iceServers, uploadKbps, locked, iceTtl, relayOnly}  every successful join, rejoins included
+ *   joined       {id, peers, iceServers, uploadKbps, locked, iceTtl, relayOnly, door}  every successful join,
+ *                rejoins included; door: a front-door call a host answered (this page as host or visitor)
  *   room-state   {locked, restored}   the server says the room was locked or unlocked (restored:
  *                this page put back a lock the server had lost, see "Locking a room")
  *   ice-servers  {iceServers, iceTtl}  fresh TURN credentials, the answer to refresh()
@@ -18,16 +26,28 @@
  *   envelope     {from, seq, iv, ct}  a sealed envelope, in the order it arrived
  *   server-error {code, message, about, retryAfter?}  an error not answering a pending connect or join
  *   malformed    {type}               the server sent something that is not as PROTOCOL.md says
+ *   declined     {}                   the host declined this visitor's knock; the page may knock again
+ *   desk         {host, super, visitors, audit}  the desk opened, or opened again after a reconnect
+ *                (the list replaces whatever the page showed)
+ *   visitor      {visitor}            someone began waiting for this desk's host
+ *   visitor-gone {visitor, reason}    someone stopped waiting (visitor: their id)
+ *   audit        {entry}              an attempt that went wrong (super-host only)
+ *   call-lost    {}                   the socket of a front-door call dropped: the call goes on peer
+ *                                     to peer, but the server no longer knows it
  *   closed       {code, reason}       the end: no more reconnecting
  */
 
-import { b64url, deriveRoomKeys, unb64url, weakParameters } from "./crypto.js";
+import { b64url, deriveRoomKeys, doorKey, unb64url, weakParameters } from "./crypto.js";
 import { classify, SERVER } from "./schema.js";
 
 /** The protocol this page speaks; a welcome with another version is refused. */
 export const PROTOCOL_VERSION = 2;
 
-/** @typedef {"idle" | "connecting" | "ready" | "joining" | "joined" | "reconnecting" | "closed"} State */
+/**
+ * knocking: a knock is sent and its `waiting` not yet back; waiting: at the front door until a
+ * host answers (then joined) or declines (then ready).
+ * @typedef {"idle" | "connecting" | "ready" | "joining" | "knocking" | "waiting" | "joined" | "reconnecting" | "closed"} State
+ */
 
 /**
  * @typedef {object} Welcome
@@ -49,12 +69,44 @@ export const PROTOCOL_VERSION = 2;
  * @property {boolean} relay_only  the room asks for relayed connections only (privacy mode)
  */
 
+/**
+ * @typedef {object} Visitor  someone waiting at the front door, as a host's page sees them
+ * @property {string} id
+ * @property {string} name
+ * @property {string} to
+ * @property {string} address
+ * @property {string | null} country
+ * @property {string} agent
+ * @property {number} since  Unix milliseconds
+ * @property {boolean} expected
+ */
+
+/**
+ * @typedef {object} AuditEntry
+ * @property {number} at  Unix milliseconds
+ * @property {string} event
+ * @property {string} address
+ * @property {string | null} country
+ * @property {string} what
+ */
+
+/**
+ * @typedef {object} Desk
+ * @property {string} host
+ * @property {boolean} super
+ * @property {Visitor[]} visitors  newest first
+ * @property {AuditEntry[]} audit  newest first
+ */
+
 /** Which states may follow which; anything else is a bug and throws, naming the step. */
 const TRANSITIONS = /** @type {const} */ ({
   idle: ["connecting", "closed"],
   connecting: ["ready", "reconnecting", "closed"],
-  ready: ["joining", "reconnecting", "closed"],
+  // ready -> joined: a host's desk answered a visitor, and the server put the host in the call.
+  ready: ["joining", "knocking", "joined", "reconnecting", "closed"],
   joining: ["joined", "ready", "reconnecting", "closed"],
+  knocking: ["waiting", "ready", "reconnecting", "closed"],
+  waiting: ["joined", "ready", "reconnecting", "closed"],
   joined: ["ready", "reconnecting", "closed"],
   reconnecting: ["connecting", "closed"],
   closed: [],
@@ -74,6 +126,9 @@ const TICKET = /^[A-Za-z0-9_-]{16,128}$/;
  * sockets the server has not seen close yet).
  */
 const TRANSIENT = new Set(["closed", "too-many-connections"]);
+
+/** What answers each request that waits for an answer; an error about it answers it too. */
+const ANSWERS = /** @type {Record<string, string>} */ ({ join: "joined", knock: "waiting", desk: "desk" });
 
 /**
  * Where this tab keeps a room's ticket, so that a reload comes back into a locked room: under
@@ -146,9 +201,21 @@ export class Signaling extends EventTarget {
     this.peers = new Set();
     /** @type {WebSocket | null} */
     this.socket = null;
-    /** The room this page is in, kept across reconnects; null when not in one. */
-    /** @type {{locator: string, key: CryptoKey} | null} */
+    /**
+     * The room this page is in, kept across reconnects; null when not in one. A front-door call
+     * has no locator: nothing can join it again.
+     * @type {{locator: string | null, key: CryptoKey} | null}
+     */
     this.room = null;
+    /** What this visitor knocked with, once the server took it: to knock again after a reconnect. */
+    /** @type {{name: string, to: string} | null} */
+    this.knocked = null;
+    /** The host page's secret while its desk is open, to open it again after a reconnect. */
+    /** @type {{secret: string} | null} */
+    this.desk = null;
+    /** The front door's key, derived before a knock or a desk so that an answer finds it ready. */
+    /** @type {CryptoKey | null} */
+    this.doorKey = null;
     /** The key stretch for the passphrase about to be used, started as early as it is known. */
     /** @type {{passphrase: string, keys: Promise<import("./crypto.js").RoomKeys>} | null} */
     this.stretched = null;
@@ -267,22 +334,133 @@ export class Signaling extends EventTarget {
         if (reply.peers.length === 0) this.restoring = this.transmit({ type: "lock", ticket });
         else this.setTicket(null);
       }
-      this.setState("joined");
-      this.emit("joined", {
-        id: reply.id,
-        peers: reply.peers,
-        iceServers: reply.ice_servers,
-        uploadKbps: reply.upload_kbps,
-        locked: this.locked,
-        iceTtl: reply.ice_ttl,
-        relayOnly: reply.relay_only,
-      });
+      this.admitted(reply, false);
       return reply;
     } catch (error) {
       if (error instanceof SignalingError && error.code === "room-locked") this.setTicket(null);
       if (this.state === "joining") this.setState("ready");
       throw error;
     }
+  }
+
+  /** In: say so. @param {Joined} reply @param {boolean} door */
+  admitted(reply, door) {
+    this.setState("joined");
+    this.emit("joined", {
+      id: reply.id,
+      peers: reply.peers,
+      iceServers: reply.ice_servers,
+      uploadKbps: reply.upload_kbps,
+      locked: this.locked,
+      iceTtl: reply.ice_ttl,
+      relayOnly: reply.relay_only,
+      door,
+    });
+  }
+
+  /**
+   * A host answered: this page (the visitor, or the host's own page) is in a front-door call,
+   * whose introductions are sealed with the door key. Nothing to rejoin later: no locator.
+   * @param {Joined} reply
+   */
+  enterDoor(reply) {
+    if (!this.doorKey) throw new Error("signalling: a front-door call before the door key");
+    this.knocked = null;
+    this.room = { locator: null, key: this.doorKey };
+    this.id = reply.id;
+    this.peers = new Set(reply.peers);
+    this.locked = reply.locked;
+    this.admitted(reply, true);
+  }
+
+  /**
+   * Knock at the front door. Resolves once the server says this visitor waits, which it says
+   * to everyone, whoever they named. What follows are events: `joined` (door: true) when a host
+   * answers, `declined` when one declines; for a visitor nobody will see, nothing ever.
+   * @param {string} name  as typed @param {string} to  whom, as typed; "" where nobody is asked for
+   */
+  async knock(name, to) {
+    if (this.state !== "ready") throw new Error(`signalling: cannot knock while ${this.state}`);
+    this.doorKey ??= await doorKey();
+    await this.sendKnock({ name, to });
+  }
+
+  /** @param {{name: string, to: string}} knock */
+  async sendKnock(knock) {
+    this.setState("knocking");
+    const waiting = this.expect("waiting");
+    this.transmit({ type: "knock", name: knock.name, to: knock.to });
+    try {
+      await waiting;
+    } catch (error) {
+      if (this.state === "knocking") this.setState("ready");
+      throw error;
+    }
+    this.knocked = knock;
+    this.setState("waiting");
+  }
+
+  /** Stop waiting at the front door (the knock is cancelled); the socket stays for another. */
+  cancel() {
+    const was = this.state;
+    this.knocked = null;
+    if (was === "reconnecting" && !this.desk && !this.room) {
+      this.close(); // nothing left to come back for
+    } else if (was === "waiting" || was === "knocking") {
+      this.transmit({ type: "leave" });
+      this.fail("cancelled", "The knock was cancelled.");
+      this.setState("ready");
+    }
+  }
+
+  /**
+   * Open a host's desk with the secret of the page's address. Resolves with the desk (who waits
+   * now), which also comes as a `desk` event, as it does again after every reconnect. Rejects
+   * with not-a-host, locked-out, or closed.
+   * @param {string} secret
+   * @returns {Promise<Desk>}
+   */
+  async openDesk(secret) {
+    if (this.state !== "ready") throw new Error(`signalling: cannot open a desk while ${this.state}`);
+    this.doorKey ??= await doorKey();
+    return this.sendDesk(secret);
+  }
+
+  /** @param {string} secret @returns {Promise<Desk>} */
+  async sendDesk(secret) {
+    const opened = this.expect("desk");
+    this.transmit({ type: "desk", secret });
+    /** @type {Desk & {type: string}} */
+    const { type, ...desk } = await opened;
+    this.desk = { secret };
+    this.emit("desk", desk);
+    return desk;
+  }
+
+  /**
+   * A host's answers to a visitor: call them into this host's call, decline them (they are told),
+   * or dismiss them (taken off the list, told nothing). False when no desk is open or the socket
+   * is down; the server's refusals come as server-error events (about: the message's type).
+   * @param {"answer" | "decline" | "dismiss"} type @param {string} visitor  their id
+   */
+  respond(type, visitor) {
+    if (!this.desk || this.state === "reconnecting" || this.state === "closed") return false;
+    return this.transmit({ type, visitor });
+  }
+
+  /** @param {string} visitor */
+  answer(visitor) {
+    return this.respond("answer", visitor);
+  }
+
+  /** @param {string} visitor */
+  decline(visitor) {
+    return this.respond("decline", visitor);
+  }
+
+  /** @param {string} visitor */
+  dismiss(visitor) {
+    return this.respond("dismiss", visitor);
   }
 
   /**
@@ -392,7 +570,13 @@ export class Signaling extends EventTarget {
     clearTimeout(this.timer);
     this.socket = null;
     this.fail("closed", "The connection to the server closed.");
-    if (!this.room) {
+    if (this.room && this.room.locator === null) {
+      // A front-door call is known to the server only through the sockets in it: no join brings
+      // this page back into it. The media, peer to peer, goes on without the server.
+      this.forgetRoom();
+      this.emit("call-lost", {});
+    }
+    if (!this.room && !this.knocked && !this.desk) {
       this.finish(code, reason);
       return;
     }
@@ -405,18 +589,31 @@ export class Signaling extends EventTarget {
   }
 
   async reconnect() {
-    const room = this.room;
-    if (this.state !== "reconnecting" || !room) return;
+    const { room, knocked, desk } = this;
+    if (this.state !== "reconnecting" || (!room && !knocked && !desk)) return;
+    let step = "connect";
     try {
       await this.connect();
-      await this.enter(room.locator, room.key);
+      // A restarted server has forgotten desks and knocks alike: both are made again.
+      if (desk) {
+        step = "desk";
+        await this.sendDesk(desk.secret);
+      }
+      if (room?.locator) {
+        step = "join";
+        await this.enter(room.locator, room.key);
+      } else if (this.knocked) {
+        step = "knock";
+        await this.sendKnock(this.knocked);
+      }
       this.attempt = 0;
     } catch (error) {
-      if (error instanceof SignalingError && !TRANSIENT.has(error.code)) {
+      if (error instanceof SignalingError && !TRANSIENT.has(error.code) && error.code !== "cancelled") {
         // Back on the server but refused (the room was removed, this address is locked out,
         // or the server now asks for weaker keys): retrying would not help. The page hears why.
-        this.room = null;
-        this.emit("server-error", { code: error.code, message: error.message, about: "join", retryAfter: error.retryAfter });
+        this.room = this.knocked = this.desk = null;
+        const about = step === "connect" ? "join" : step;
+        this.emit("server-error", { code: error.code, message: error.message, about, retryAfter: error.retryAfter });
         this.close();
       }
       // Transient: the socket dropped (or, refused, is being closed by the server), and
@@ -437,7 +634,7 @@ export class Signaling extends EventTarget {
   keepalive() {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      if (this.state !== "joined" && this.state !== "ready") return;
+      if (this.state !== "joined" && this.state !== "ready" && this.state !== "waiting") return;
       const asked = Date.now();
       this.transmit({ type: "ping", id: ++this.pings });
       this.timer = setTimeout(() => {
@@ -484,7 +681,29 @@ export class Signaling extends EventTarget {
         return;
       }
       case "joined":
-        this.settle("joined", message);
+        if (pending?.type === "joined") this.settle("joined", message);
+        else if (this.state === "waiting" || (this.state === "ready" && this.desk)) this.enterDoor(message);
+        return;
+      case "waiting":
+        this.settle("waiting", message);
+        return;
+      case "declined":
+        if (this.state !== "waiting") return;
+        this.knocked = null;
+        this.setState("ready");
+        this.emit("declined", {});
+        return;
+      case "desk":
+        this.settle("desk", message);
+        return;
+      case "visitor":
+        if (this.desk) this.emit("visitor", { visitor: message.visitor });
+        return;
+      case "visitor-gone":
+        if (this.desk) this.emit("visitor-gone", { visitor: message.visitor, reason: message.reason });
+        return;
+      case "audit":
+        if (this.desk) this.emit("audit", { entry: message.entry });
         return;
       case "ice-servers":
         if (this.state !== "joined") return;
@@ -515,7 +734,7 @@ export class Signaling extends EventTarget {
         return;
       case "error":
         // Before the welcome, an error refuses the socket itself (too-many-connections).
-        if (pending && (pending.type === "welcome" || (message.about === "join" && pending.type === "joined"))) {
+        if (pending && (pending.type === "welcome" || ANSWERS[message.about] === pending.type)) {
           this.fail(message.code, message.message, message.retry_after);
         } else if (message.about === "lock" && this.restoring) {
           // The server did not take back the lock this page held (not its ticket, or too old):
