@@ -136,6 +136,11 @@ def _room_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listed(names: list[str]) -> str:
+    """Names as the file holds them: spaces tidied (configfile writes them so)."""
+    return ", ".join(" ".join(name.split()) for name in names)
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -171,9 +176,9 @@ def _host_add(args: argparse.Namespace) -> int:
     )
     role = " as the super-host (who also sees failed and suspicious attempts)" if args.super else ""
     print(f"Added host {name}{role} to {path}.")
-    print(f"Visitors reach {name} by typing: {', '.join(args.contact or [name])}")
+    print(f"Visitors reach {name} by typing: {_listed(args.contact or [name])}")
     if args.permit:
-        print(f"Permitted: {', '.join(args.permit)}")
+        print(f"Permitted: {_listed(args.permit)}")
     else:
         print(
             f"Nobody is permitted yet, so {name} sees every visitor but can call none: "

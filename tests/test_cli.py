@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pytest
 
 from parlour import __version__, cli, config, keys
-from parlour.settings import Settings, Tls, TlsMode
+from parlour.settings import Host, Settings, Tls, TlsMode
 from tests.helpers import CHEAP_ITERATIONS, vectors
 from tests.support import scaled
 
@@ -439,3 +439,300 @@ def test_links_name_this_machine_when_listening_on_every_interface(
 
 def test_loopback_links_need_no_caveat() -> None:
     assert settings_for("127.0.0.1", TlsMode.OFF, "/hid").link_caveat() == ""
+
+
+# Hosts: the front door's people, each with a secret page whose address is printed once.
+
+HOST_PAGE = re.compile(r"^Host page:  (\S+)$", re.MULTILINE)
+
+
+def printed_page(stdout: str) -> str:
+    found = HOST_PAGE.findall(stdout)
+    assert len(found) == 1, stdout
+    return str(found[0])
+
+
+def host(folder: Path, name: str) -> Host:
+    [found] = [h for h in config.load(folder / "parlour.toml").hosts if h.name == name]
+    return found
+
+
+def test_host_add_prints_a_page_whose_secret_hashes_to_the_stored_verifier(
+    folder: Path, parlour: Parlour
+) -> None:
+    done = parlour(folder, "host", "add", "grandma")
+    page = printed_page(done.stdout)
+    settings = config.load(folder / "parlour.toml")
+    base, _, secret = page.rpartition("/")
+    assert base + "/" == settings.page_url() == f"http://127.0.0.1:8080{settings.base_path}/"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
+    assert keys.verifier(keys.unb64url(secret)) == host(folder, "grandma").verifier
+    assert secret not in (folder / "parlour.toml").read_text()
+    assert "shown only once" in done.stdout
+    assert "keeps only a one-way image of it (the verifier)" in done.stdout
+    assert "parlour host add grandma --replace" in done.stdout
+    assert "SIGHUP (kill -HUP <pid>)" in done.stdout
+    assert done.stderr == ""
+
+
+def test_each_host_page_is_new(folder: Path, parlour: Parlour) -> None:
+    first = printed_page(parlour(folder, "host", "add", "grandma").stdout)
+    second = printed_page(parlour(folder, "host", "add", "grandpa").stdout)
+    assert first.rpartition("/")[2] != second.rpartition("/")[2]
+
+
+def test_host_add_without_options_is_reached_by_its_name_and_expects_nobody(
+    folder: Path, parlour: Parlour
+) -> None:
+    done = parlour(folder, "host", "add", "Grandma")
+    assert "Visitors reach Grandma by typing: Grandma\n" in done.stdout
+    assert "parlour host permit Grandma VISITOR..." in done.stdout
+    found = host(folder, "Grandma")
+    assert (found.contacts, found.permitted, found.super) == (("grandma",), (), False)
+
+
+def test_host_add_writes_super_contacts_and_permitted_names(folder: Path, parlour: Parlour) -> None:
+    done = parlour(
+        folder,
+        "host",
+        "add",
+        "grandma",
+        "--super",
+        "--contact",
+        "Grandma",
+        "--contact",
+        " Nana  Jo ",
+        "--permit",
+        "Zoë",
+        "--permit",
+        "Ada",
+    )
+    assert "Added host grandma as the super-host" in done.stdout
+    assert (
+        "Visitors reach grandma by typing: Grandma, Nana Jo\nPermitted: Zoë, Ada\n" in done.stdout
+    )
+    found = host(folder, "grandma")
+    assert (found.super, found.contacts, found.permitted) == (
+        True,
+        ("grandma", "nana jo"),
+        ("zoe", "ada"),
+    )
+    text = (folder / "parlour.toml").read_text()
+    assert 'contacts = ["Grandma", "Nana Jo"]' in text  # as typed, spaces tidied
+    assert 'permitted = ["Zoë", "Ada"]' in text
+    assert parlour(folder, "check").stdout == "parlour.toml: OK (0 rooms, 1 host)\n"
+
+
+def test_a_second_super_host_is_refused_and_the_file_left_alone(
+    folder: Path, parlour: Parlour
+) -> None:
+    parlour(folder, "host", "add", "grandma", "--super")
+    before = (folder / "parlour.toml").read_text()
+    done = parlour(folder, "host", "add", "grandpa", "--super", code=1)
+    assert done.stderr == (
+        "Host grandma is already the super-host, and there is only one. Leave out --super, "
+        "or first delete super = true under [hosts.grandma].\n"
+    )
+    assert done.stdout == ""
+    assert (folder / "parlour.toml").read_text() == before
+
+
+def test_a_contact_another_host_has_is_refused(folder: Path, parlour: Parlour) -> None:
+    parlour(folder, "host", "add", "grandma", "--contact", "Nana")
+    done = parlour(folder, "host", "add", "grandpa", "--contact", "NANA", code=1)
+    assert 'Visitors who type "nana" already reach host grandma' in done.stderr
+    assert [h.name for h in config.load(folder / "parlour.toml").hosts] == ["grandma"]
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (["bad name"], "'bad name' cannot be a host name: use 1-64 characters of A-Z a-z 0-9 _ -."),
+        (["x" * 65], "cannot be a host name"),
+        (["grandma", "--contact", "x" * 65], "--contact: must be a list of 1 to 16 names"),
+        (["grandma", "--permit", "A\u202eda"], '"A\\u202Eda" has a control character'),
+    ],
+)
+def test_host_add_refuses_bad_names(
+    folder: Path, parlour: Parlour, args: list[str], refusal: str
+) -> None:
+    done = parlour(folder, "host", "add", *args, code=1)
+    assert refusal in done.stderr
+    assert done.stdout == ""
+    assert config.load(folder / "parlour.toml").hosts == ()
+
+
+def test_host_add_refuses_a_taken_name_without_printing_a_page(
+    folder: Path, parlour: Parlour
+) -> None:
+    parlour(folder, "host", "add", "grandma")
+    done = parlour(folder, "host", "add", "grandma", code=1)
+    assert done.stderr == (
+        "There is already a host named grandma; pick another name, or give it a new page "
+        "address with `parlour host add grandma --replace`.\n"
+    )
+    assert done.stdout == ""
+
+
+def test_host_add_replace_makes_a_new_page_and_keeps_the_rest(
+    folder: Path, parlour: Parlour
+) -> None:
+    old = printed_page(
+        parlour(folder, "host", "add", "grandma", "--super", "--permit", "Ada").stdout
+    )
+    before = host(folder, "grandma")
+    done = parlour(folder, "host", "add", "grandma", "--replace")
+    assert done.stdout.startswith("New page address for host grandma in parlour.toml.\n")
+    new = printed_page(done.stdout)
+    after = host(folder, "grandma")
+    assert new != old
+    assert keys.verifier(keys.unb64url(new.rpartition("/")[2])) == after.verifier
+    assert after.verifier != before.verifier
+    assert dataclasses.replace(after, verifier=before.verifier) == before
+
+
+def test_host_add_replace_needs_a_host_and_nothing_else(folder: Path, parlour: Parlour) -> None:
+    done = parlour(folder, "host", "add", "grandma", "--replace", code=1)
+    assert done.stderr == "There is no host named grandma in parlour.toml.\n"
+    parlour(folder, "host", "add", "grandma")
+    done = parlour(folder, "host", "add", "grandma", "--replace", "--super", code=1)
+    assert "--replace only makes a new page address" in done.stderr
+    assert host(folder, "grandma").super is False
+
+
+def test_host_list_shows_roles_contacts_and_counts_never_a_secret(
+    folder: Path, parlour: Parlour
+) -> None:
+    pages = [
+        printed_page(parlour(folder, "host", "add", *args).stdout)
+        for args in (
+            ["grandma", "--super", "--contact", "Grandma", "--contact", "Nana"],
+            ["tutor", "--permit", "Ada", "--permit", "Grace"],
+        )
+    ]
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text() + "only_permitted = true\n")
+    listed = parlour(folder, "host", "list").stdout
+    assert listed == (
+        "grandma  super  contacts: Grandma, Nana; 0 permitted names\n"
+        "tutor           contacts: tutor; 2 permitted names; only permitted names shown\n"
+    )
+    for page in pages:
+        assert page.rpartition("/")[2] not in listed
+    for found in config.load(path).hosts:
+        assert keys.b64url(found.verifier) not in listed
+
+
+def test_host_list_without_hosts_says_how_to_add_one(folder: Path, parlour: Parlour) -> None:
+    assert parlour(folder, "host", "list").stdout == (
+        "No hosts in parlour.toml. Add one: parlour host add NAME\n"
+    )
+
+
+def test_host_remove(folder: Path, parlour: Parlour) -> None:
+    parlour(folder, "host", "add", "grandma", "--super")
+    parlour(folder, "host", "add", "grandpa")
+    done = parlour(folder, "host", "remove", "grandma")
+    assert done.stdout == (
+        "Removed host grandma from parlour.toml.\n"
+        "A running server stops opening the host's page when it gets SIGHUP (kill -HUP <pid>).\n"
+    )
+    assert [h.name for h in config.load(folder / "parlour.toml").hosts] == ["grandpa"]
+    parlour(folder, "host", "add", "grandma", "--super")  # the super-host may be added again
+    parlour(folder, "host", "remove", "grandma")
+    done = parlour(folder, "host", "remove", "grandma", code=1)
+    assert done.stderr == "There is no host named grandma in parlour.toml.\n"
+
+
+def test_host_remove_works_on_a_file_check_rejects(folder: Path, parlour: Parlour) -> None:
+    """Two super-hosts written by hand: removing one is the fix."""
+    parlour(folder, "host", "add", "grandma", "--super")
+    parlour(folder, "host", "add", "grandpa")
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text() + "super = true\n")
+    assert "one host at most may be the super-host" in parlour(folder, "check", code=1).stderr
+    parlour(folder, "host", "remove", "grandpa")
+    parlour(folder, "check")
+
+
+def test_host_permit_and_unpermit_compare_as_the_server_does(
+    folder: Path, parlour: Parlour
+) -> None:
+    parlour(folder, "host", "add", "grandma", "--permit", "Zoë")
+    done = parlour(folder, "host", "permit", "grandma", "Ada", "ZOE", "Grace  Hopper")
+    assert done.stdout == (
+        "grandma may now call: Ada, Grace Hopper\n"
+        "Already permitted: ZOE\n"
+        "A running server applies it when it gets SIGHUP (kill -HUP <pid>).\n"
+    )
+    assert host(folder, "grandma").permitted == ("zoe", "ada", "grace hopper")
+    done = parlour(folder, "host", "unpermit", "grandma", "zoe", "Bob")
+    assert done.stdout == (
+        "Taken off grandma's permitted names: Zoë\n"
+        "Not on grandma's permitted names: Bob\n"
+        "A running server applies it when it gets SIGHUP (kill -HUP <pid>).\n"
+    )
+    assert host(folder, "grandma").permitted == ("ada", "grace hopper")
+
+
+def test_host_permit_refuses_an_unknown_host_and_a_bad_name(folder: Path, parlour: Parlour) -> None:
+    done = parlour(folder, "host", "permit", "grandma", "Ada", code=1)
+    assert done.stderr == "There is no host named grandma in parlour.toml.\n"
+    parlour(folder, "host", "add", "grandma")
+    done = parlour(folder, "host", "permit", "grandma", "x" * 65, code=1)
+    assert "has 65 characters" in done.stderr
+    assert host(folder, "grandma").permitted == ()
+
+
+def test_host_add_keeps_the_files_comments_and_room_commands_still_work(
+    folder: Path, parlour: Parlour
+) -> None:
+    path = folder / "parlour.toml"
+    before = path.read_text()
+    parlour(folder, "host", "add", "grandma")
+    assert path.read_text().startswith(before)
+    parlour(folder, "room", "add", "lounge")
+    parlour(folder, "host", "add", "grandpa")
+    settings = config.load(path)
+    assert ([r.name for r in settings.rooms], [h.name for h in settings.hosts]) == (
+        ["lounge"],
+        ["grandma", "grandpa"],
+    )
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_host_add_refuses_on_a_broken_file(folder: Path, parlour: Parlour) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace("port = 8080", "port = true"))
+    done = parlour(folder, "host", "add", "grandma", code=1)
+    assert "server.port" in done.stderr
+    assert "Host page" not in done.stdout
+
+
+def test_init_no_longer_writes_admin_path_and_old_files_still_check(
+    folder: Path, parlour: Parlour
+) -> None:
+    path = folder / "parlour.toml"
+    assert "admin_path" not in path.read_text()
+    path.write_text(
+        path.read_text().replace(
+            "[secrets]\n", '[secrets]\nadmin_path = "RrWRQotp6T5ELwWpItk5xw"\n'
+        )
+    )
+    assert parlour(folder, "check").stdout == "parlour.toml: OK (0 rooms)\n"
+
+
+def test_check_reports_front_door_problems(folder: Path, parlour: Parlour) -> None:
+    path = folder / "parlour.toml"
+    path.write_text(path.read_text().replace("countries = []", 'countries = ["DE"]'))
+    done = parlour(folder, "check", code=1)
+    assert re.fullmatch(
+        r"parlour\.toml:\d+: front_door\.countries: lists countries, but without "
+        r"front_door\.geoip_database .* Fix: add under \[front_door\]: .*\n",
+        done.stderr,
+    )
+
+
+@pytest.mark.parametrize("args", [["host"], ["host", "add"], ["host", "permit", "grandma"]])
+def test_host_usage_errors_exit_2(tmp_path: Path, args: list[str], parlour: Parlour) -> None:
+    assert "usage:" in parlour(tmp_path, *args, code=2).stderr
