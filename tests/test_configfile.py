@@ -213,3 +213,67 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
         configfile.add_room(handwritten, "lounge", V2)
     assert handwritten.read_text() == HANDWRITTEN
     assert sorted(p.name for p in handwritten.parent.iterdir()) == ["parlour.toml"]
+
+
+G1 = keys.verifier(b"g" * 32)
+G2 = keys.verifier(b"h" * 32)
+
+
+def test_add_host_keeps_comments_and_explains_its_keys(handwritten: Path) -> None:
+    configfile.add_host(handwritten, "grandma", G1, is_super=True, permitted=["Ada"])
+    text = handwritten.read_text()
+    assert text.startswith(HANDWRITTEN)
+    assert comments(text)[: len(comments(HANDWRITTEN))] == comments(HANDWRITTEN)
+    for spec in (
+        config_keys.HOST_VERIFIER,
+        config_keys.CONTACTS,
+        config_keys.PERMITTED,
+        config_keys.SUPER,
+    ):
+        assert f"# {spec.doc}\n{spec.leaf} = " in text
+    assert "`parlour host add NAME`" in text  # the hosts' intro, once
+    configfile.add_host(handwritten, "grandpa", G2)
+    assert handwritten.read_text().count("`parlour host add NAME`") == 1
+    grandma, grandpa = config.load(handwritten).hosts
+    assert (grandma.verifier, grandma.super, grandma.permitted) == (G1, True, ("ada",))
+    assert (grandpa.verifier, grandpa.super, grandpa.contacts) == (G2, False, ("grandpa",))
+
+
+def test_removing_a_host_keeps_the_comment_above_the_next_one(handwritten: Path) -> None:
+    configfile.add_host(handwritten, "grandma", G1)
+    handwritten.write_text(
+        handwritten.read_text() + "\n# Grandpa answers on Sundays:\n[hosts.grandpa]\n"
+        f'verifier = "{keys.b64url(G2)}"\n'
+    )
+    configfile.remove_host(handwritten, "grandma")
+    assert "\n# Grandpa answers on Sundays:\n[hosts.grandpa]\n" in handwritten.read_text()
+    assert [host.name for host in config.load(handwritten).hosts] == ["grandpa"]
+
+
+def test_list_hosts_works_on_a_file_check_rejects(handwritten: Path) -> None:
+    configfile.add_host(handwritten, "grandma", G1, contacts=["Nana"], permitted=["a", "b"])
+    handwritten.write_text(handwritten.read_text().replace("port = 9000", "port = -1"))
+    assert config.check(handwritten)
+    assert configfile.list_hosts(handwritten) == [
+        configfile.HostEntry("grandma", False, ("Nana",), 2, False)
+    ]
+
+
+def test_an_edit_the_loader_would_refuse_is_not_saved(handwritten: Path) -> None:
+    """The 501st permitted name: the loader's own rule refuses it, naming the file and key."""
+    configfile.add_host(handwritten, "grandma", G1, permitted=[f"v{n}" for n in range(500)])
+    before = handwritten.read_text()
+    with pytest.raises(ConfigEditError) as refused:
+        configfile.permit(handwritten, "grandma", ["one more"])
+    assert str(refused.value).startswith(f"{handwritten}:")
+    assert "hosts.grandma.permitted: must be a list of at most 500 names" in str(refused.value)
+    assert str(refused.value).endswith(f"{handwritten} was left as it was.")
+    assert handwritten.read_text() == before
+
+
+def test_replacing_a_host_verifier_keeps_its_place_and_comments(handwritten: Path) -> None:
+    configfile.add_host(handwritten, "grandma", G1, contacts=["Nana"])
+    configfile.add_host(handwritten, "grandpa", G2)
+    before = handwritten.read_text()
+    configfile.replace_host_verifier(handwritten, "grandma", V3)
+    assert handwritten.read_text() == before.replace(keys.b64url(G1), keys.b64url(V3))
