@@ -422,10 +422,9 @@ class _Reader:
                     "super-host",
                     f"delete super = true under [hosts.{name}] or [hosts.{supers[0]}]",
                 )
-            host_settings = Host(
-                name, verifier, contacts, permitted, only_permitted, is_super, relay_only
+            result.append(
+                Host(name, verifier, contacts, permitted, only_permitted, is_super, relay_only)
             )
-            result.append(host_settings)
         return tuple(result)
 
     def rooms(self, rooms: Mapping[str, object], max_members: int) -> tuple[Room, ...]:

@@ -329,10 +329,11 @@ def _names(fewest: int, most: int) -> Callable[[object], tuple[str, ...]]:
             spaced = " ".join(entry.split())
             if not 1 <= len(spaced) <= names.MAX_CHARS:
                 raise Invalid(f"{show(entry)} has {len(spaced)} characters, besides spaces")
-            if not names.fold(spaced):
+            key = names.fold(spaced)
+            if not key:
                 raise Invalid(f"{show(entry)} is nothing once accents are set aside")
-            if names.fold(spaced) not in folded:  # "Zoë" and "zoe" are one name, kept once
-                folded.append(names.fold(spaced))
+            if key not in folded:  # "Zoë" and "zoe" are one name, kept once
+                folded.append(key)
         return tuple(folded)
 
     return convert
