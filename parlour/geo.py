@@ -61,6 +61,15 @@ class Countries:
             raise GeoError(f"the country database {path} is not a MaxMind DB file (.mmdb)") from exc
         except OSError as exc:
             raise GeoError(f"the country database {path} cannot be read: {exc.strerror}") from exc
+        # An ASN or anonymous-IP database opens just as well but knows no country: every
+        # lookup would be None, and every visitor refused by the allow-list, without a word.
+        kind = str(reader.metadata().database_type)
+        if "country" not in kind.lower() and "city" not in kind.lower():
+            reader.close()
+            raise GeoError(
+                f"the database {path} is a {kind} database, not a country database"
+                " (such as GeoLite2-Country or DB-IP's IP to Country Lite)"
+            )
         return cls(reader, path)
 
     @classmethod

@@ -20,9 +20,12 @@ EXAMPLE: dict[str, str] = {
 }
 
 
-def write_country_db(path: Path, countries: Mapping[str, str] = EXAMPLE) -> Path:
-    """Write a database that maps each network (CIDR, IPv4 or IPv6) to its country code."""
-    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-Country", ipv4_compatible=True)
+def write_country_db(
+    path: Path, countries: Mapping[str, str] = EXAMPLE, *, kind: str = "GeoLite2-Country"
+) -> Path:
+    """Write a database that maps each network (CIDR, IPv4 or IPv6) to its country code;
+    `kind` is the database type its metadata names."""
+    writer = MMDBWriter(ip_version=6, database_type=kind, ipv4_compatible=True)
     for network, code in countries.items():
         record = {"country": {"iso_code": code}, "registered_country": {"iso_code": code}}
         writer.insert_network(IPSet([network]), record)

@@ -100,6 +100,21 @@ def test_a_file_that_is_not_a_maxmind_db_is_a_clear_error(tmp_path: Path, conten
         Countries.open(path)
 
 
+@pytest.mark.parametrize("kind", ["GeoLite2-City", "DBIP-Country-Lite", "dbip-city-lite"])
+def test_country_and_city_databases_are_accepted(tmp_path: Path, kind: str) -> None:
+    """MaxMind's and DB-IP's country and city editions all answer the country."""
+    db = Countries.open(write_country_db(tmp_path / "c.mmdb", kind=kind))
+    assert db.lookup("203.0.113.7") == "NZ"
+    db.close()
+
+
+def test_a_database_of_another_kind_is_a_clear_error(tmp_path: Path) -> None:
+    """An ASN database knows no country: GeoError naming the file and its kind."""
+    path = write_country_db(tmp_path / "GeoLite2-ASN.mmdb", kind="GeoLite2-ASN")
+    with pytest.raises(GeoError, match=f"{re.escape(str(path))} is a GeoLite2-ASN database"):
+        Countries.open(path)
+
+
 def test_a_directory_is_a_clear_error(tmp_path: Path) -> None:
     """A directory where the file should be: GeoError, not a traceback."""
     with pytest.raises(GeoError, match=re.escape(str(tmp_path))):
