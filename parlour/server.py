@@ -15,6 +15,8 @@ from typing import Protocol
 from aiohttp import web
 
 from parlour import __version__, config, stun
+from parlour.audit import AuditError, AuditLog
+from parlour.geo import Countries, GeoError
 from parlour.ice import StunServers, TurnServers
 from parlour.settings import Settings, TlsMode
 from parlour.signaling import Hub
@@ -23,7 +25,23 @@ from parlour.web import Site, make_runner
 log = logging.getLogger("parlour")
 
 # Settings that belong to the listening socket: a reload cannot change them in place.
-RESTART_ONLY = ("host", "port", "tls", "base_path", "stun_enabled", "stun_port")
+RESTART_ONLY = (
+    "host",
+    "port",
+    "tls",
+    "base_path",
+    "stun_enabled",
+    "stun_port",
+    # Files opened once at start: a reload that names others would leave them open meanwhile.
+    "geoip_database",
+    "audit_database",
+    "audit_retention_days",
+    "audit_max_rows",
+)
+
+
+class StartError(Exception):
+    """Something `serve` needs cannot be opened; the message says what and names the file."""
 
 
 def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int:
@@ -32,6 +50,9 @@ def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int
     )
     try:
         asyncio.run(_serve(settings, first_room))
+    except StartError as exc:
+        print(f"parlour: {exc} (in {settings.source})", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"parlour: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
@@ -96,7 +117,20 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
         log.warning("%s", missing)
     ice = StunServers(settings.stun_servers)
     turn = TurnServers(settings.turn)
-    hub = Hub(settings.policy(), ice=ice, turn=turn)
+    audit, countries = _front_door_files(settings)
+    if settings.hosts:
+        # ua-parser's rules take a fifth of a second to load: at start, not at the first knock.
+        from parlour import agents
+
+        agents.load()
+    hub = Hub(
+        settings.policy(),
+        ice=ice,
+        turn=turn,
+        audit=audit,
+        country_of=countries.lookup,
+        describe_agent=_describe_agent,
+    )
     runner, site = make_runner(hub, settings)
     running = Running(settings, hub, ice, site, turn)
     # Handlers first: whoever reads the announcement may signal at once, and SIGHUP's
@@ -126,6 +160,35 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
         log.info("shutting down: closing %d connections", len(site.sockets))
         for listener in reversed(started):
             await listener.stop()
+        audit.close()
+        countries.close()
+
+
+def _front_door_files(settings: Settings) -> tuple[AuditLog, Countries]:
+    """The audit's database and the country database, opened for the server's lifetime."""
+    try:
+        audit = AuditLog(
+            settings.audit_database,
+            retention_days=settings.audit_retention_days,
+            max_rows=settings.audit_max_rows,
+        )
+    except AuditError as exc:
+        raise StartError(f"{exc}; check [audit] database") from exc
+    if settings.geoip_database is None:
+        return audit, Countries.none()
+    try:
+        return audit, Countries.open(settings.geoip_database)
+    except GeoError as exc:
+        audit.close()
+        raise StartError(f"{exc}; check [front_door] geoip_database") from exc
+
+
+def _describe_agent(agent: str | None) -> str:
+    # Imported at the first knock, not at start: ua-parser's tables are the largest import
+    # the front door brings, and a server without hosts never needs them.
+    from parlour import agents
+
+    return agents.describe(agent)
 
 
 def _stun_port(settings: Settings, web: TcpListener) -> int:

@@ -208,7 +208,7 @@ def logged_path(path: str, status: int, prefix: str) -> str:
 
     Only what was served, under the base path and below 400, is shown, with the base path as
     "/…". Anything else could be a near miss of a secret path (one character off the base path,
-    or of an admin path below it): it shows as UNSERVED_PATH, so a log holds no part of one.
+    or of a host page below it): it shows as UNSERVED_PATH, so a log holds no part of one.
     """
     if status >= 400 or not _same(path[: len(prefix)], prefix):
         return UNSERVED_PATH
@@ -314,8 +314,8 @@ class Site:
         self.assets = load_assets()
         self.sockets: dict[Conn, tuple[web.WebSocketResponse, asyncio.Transport]] = {}
         # Every path served below the base path, for GET and HEAD. A dict lookup is not a
-        # constant-time comparison, so no key here may be a secret: a secret path segment (the
-        # front door's admin page) is to be compared with _same() before the table is asked.
+        # constant-time comparison, so no key here may be a secret: a host page's secret segment
+        # is found by its hash instead (dispatch), which tells a prober nothing by its timing.
         self.routes: dict[str, Handler] = {"/": self.page, "/ws": self.socket}
         for name in self.assets:
             if name != "index.html":

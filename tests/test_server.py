@@ -7,6 +7,8 @@ import logging
 import re
 import signal
 import socket
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -426,3 +428,57 @@ def test_a_refused_reload_logs_no_secret_old_or_fresh(
             assert piece not in logged, logged
     assert not re.search(r"[A-Za-z0-9_-]{22,}", logged), logged
     assert running.settings.salt == running.hub.policy.salt == SALT  # and the running ones stay
+
+
+def test_a_country_database_that_is_not_one_stops_serve_with_the_key_to_fix(
+    tmp_path: Path,
+) -> None:
+    """The file exists (the config check passes) but is no MaxMind DB: serve says so, exit 1."""
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)})
+    (tmp_path / "countries.mmdb").write_text("not a database\n")
+    with config.open("a") as file:
+        file.write('\n[front_door]\ngeoip_database = "countries.mmdb"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "parlour", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done
+    assert "is not a MaxMind DB file" in done.stderr
+    assert "[front_door] geoip_database" in done.stderr
+    assert str(config) in done.stderr
+
+
+async def test_the_audit_outlives_a_restart_and_reaches_the_super_hosts_desk(
+    tmp_path: Path,
+) -> None:
+    """A probe and a wrong passphrase are audited in parlour-audit.sqlite; after a restart the
+    super-host's desk opens with both."""
+    raw = bytes(range(32))
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    with config.open("a") as file:
+        verifier = keys.b64url(keys.verifier(raw))
+        file.write(f'\n[hosts.grandma]\nverifier = "{verifier}"\nsuper = true\n')
+    with ParlourProcess.start(config) as server:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.url + "wp-login.php") as response:
+                assert response.status == 404
+            async with session.ws_connect(server.ws_url) as ws:
+                await receive(ws)  # welcome
+                wrong = room_keys("not the passphrase", SALT).locator
+                await ws.send_json({"type": "join", "room": keys.b64url(wrong)})
+                assert (await receive(ws))["code"] == "no-such-room"
+    assert (tmp_path / "parlour-audit.sqlite").exists()
+    with ParlourProcess.start(config) as server:
+        async with aiohttp.ClientSession() as session, session.ws_connect(server.ws_url) as ws:
+            await receive(ws)
+            await ws.send_json({"type": "desk", "secret": keys.b64url(raw)})
+            desk = await receive(ws)
+    assert desk["type"] == "desk"
+    events = [entry["event"] for entry in desk["audit"]]
+    assert events == ["wrong-passphrase", "probe"]
+    probe = desk["audit"][1]
+    assert probe["what"] == "GET /…/wp-login.php"
+    assert probe["address"] == "127.0.0.1"
