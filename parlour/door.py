@@ -136,7 +136,8 @@ class FrontDoor:
         self._by_conn: dict[Conn, Visit] = {}
         # Each host's list, oldest first (the desk shows it newest first).
         self._waiting: dict[str, OrderedDict[str, Visit]] = {}
-        self._desks: dict[Conn, str] = {}  # desk connection -> host name
+        # Desk connection -> the host's name and the verifier of the secret it opened with.
+        self._desks: dict[Conn, tuple[str, bytes]] = {}
         self._knocks: OrderedDict[str, TokenBucket] = OrderedDict()
 
     def apply(self, policy: Policy) -> None:
@@ -146,6 +147,14 @@ class FrontDoor:
         self._by_contact = {contact: host for host in policy.hosts for contact in host.contacts}
         self._countries = policy.countries
         self._capacity = policy.max_members
+        # A desk opened with a secret the file no longer holds (the host's page was given a new
+        # address, because the old one leaked, or the host is gone) hears nothing more.
+        verifiers = {host.name: host.verifier for host in policy.hosts}
+        self._desks = {
+            conn: (name, verifier)
+            for conn, (name, verifier) in self._desks.items()
+            if verifiers.get(name) == verifier
+        }
         self._upload_kbps = policy.upload_kbps
 
     # The visitor's side
@@ -223,7 +232,7 @@ class FrontDoor:
             if self._guard.locked(conn.address, now):
                 out += self.note(Event.LOCKOUT, conn.address, "after wrong host page secrets")
             return out
-        self._desks[conn] = host.name
+        self._desks[conn] = (host.name, host.verifier)
         waiting = self._waiting.get(host.name)
         visitors = [visit.shown() for visit in reversed(waiting.values())] if waiting else []
         audit = [_entry(entry) for entry in self.audit.recent(AUDIT_SHOWN)] if host.super else []
@@ -316,7 +325,7 @@ class FrontDoor:
         if not supers:
             return []
         shown = protocol.Audited(_entry(entry))
-        return [Delivery(desk, shown) for desk, name in self._desks.items() if name in supers]
+        return [Delivery(desk, shown) for desk, (name, _) in self._desks.items() if name in supers]
 
     # Inside
 
@@ -363,8 +372,8 @@ class FrontDoor:
     def _desk_visit(
         self, conn: Conn, visitor: str, about: str
     ) -> tuple[Host, Visit] | list[Delivery]:
-        name = self._desks.get(conn)
-        host = self._hosts.get(name) if name is not None else None
+        opened = self._desks.get(conn)
+        host = self._hosts.get(opened[0]) if opened is not None else None
         if host is None:
             return [Delivery(conn, error(ErrorCode.NOT_A_HOST, about=about))]
         waiting = self._waiting.get(host.name)
@@ -386,7 +395,7 @@ class FrontDoor:
         return self._tell_desks(visit.host, protocol.VisitorGone(visit.id, reason))
 
     def _tell_desks(self, host: str, message: protocol.ServerMessage) -> list[Delivery]:
-        return [Delivery(desk, message) for desk, name in self._desks.items() if name == host]
+        return [Delivery(desk, message) for desk, (name, _) in self._desks.items() if name == host]
 
     def _fresh_id(self) -> str:
         visit_id = self._new_id()

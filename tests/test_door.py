@@ -394,3 +394,18 @@ def test_a_flood_of_strangers_does_not_push_out_an_expected_visitor() -> None:
     assert door.take(desk)[0]["type"] == "joined"
     assert door.take(ada)[-1]["type"] == "joined"
     assert len(door.one(door.desk())["visitors"]) == MAX_WAITING - 1  # all strangers, all seen
+
+
+def test_a_desk_whose_secret_was_replaced_hears_nothing_more_and_can_do_nothing() -> None:
+    """The operator gives a leaked host page a new address (host add --replace, SIGHUP)."""
+    door = door_hub(GRANDMA, TUTOR)
+    leaked = door.desk()
+    door.take(leaked)
+    replaced = host("grandma", STRANGER_SECRET, ["Grandma"], ["Ada"], super=True)
+    door.hub.apply(policy(room("lounge", LOUNGE), hosts=(replaced, TUTOR)))
+    door.knock("Ada")
+    assert door.quiet(leaked)
+    fresh = door.desk(STRANGER_SECRET)
+    visitor = door.one(fresh)["visitors"][0]["id"]
+    door.send(leaked, {"type": "answer", "visitor": visitor})
+    assert door.one(leaked)["code"] == "not-a-host"
