@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +60,7 @@ def write_config(
     base_path: str | None = None,
     port: int = 0,
     call: dict[str, int | list[str]] | None = None,
+    host: str = "127.0.0.1",
 ) -> Path:
     """A parlour.toml with rooms given as name -> (passphrase, size).
 
@@ -69,7 +71,7 @@ def write_config(
     base_path = base_path or "/" + keys.generate_path_secret()
     lines = [
         "[server]",
-        'host = "127.0.0.1"',
+        f'host = "{host}"',
         f"port = {port}",
         f'base_path = "{base_path}"',
         f"open_rooms = {'true' if open_rooms else 'false'}",
@@ -146,10 +148,11 @@ class ParlourProcess:
         self.url = self.stdout.expect(LISTENING).group(1)
 
     @classmethod
-    def start(cls, config: Path, *extra: str) -> Self:
+    def start(cls, config: Path, *extra: str, prefix: Sequence[str] = ()) -> Self:
+        """`prefix` goes before the command: `ip netns exec NAME` runs it in a namespace."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "parlour", "serve", "--config", str(config), *extra],
+            [*prefix, sys.executable, "-m", "parlour", "serve", "--config", str(config), *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

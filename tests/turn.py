@@ -1,20 +1,23 @@
-"""A real coturn (`turnserver`, Debian's coturn) for tests, on free loopback ports with its own
-temporary configuration, checking credentials with a shared secret; stopped at the end."""
+"""A real coturn (`turnserver`, Debian's coturn) for tests, on free loopback ports (or at an
+address inside a network namespace) with its own temporary configuration, checking credentials
+with a shared secret; stopped at the end."""
 
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from parlour import tls
-from tests.support import scaled
+from tests.support import Lines, scaled
 
 TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
 REALM = "test.invalid"
@@ -40,23 +43,38 @@ def free_port(*, also_udp: bool = True) -> int:
 class Coturn:
     """`turnserver` running; `port` takes UDP and TCP, `tls_port` (when asked for) TLS."""
 
-    process: subprocess.Popen[bytes]
-    folder: Path
+    process: subprocess.Popen[str]
+    output: Lines
     port: int
     tls_port: int | None
     certificate: Path | None
 
     @classmethod
-    def start(cls, folder: Path, secret: str, *, with_tls: bool = False) -> Self:
+    def start(
+        cls,
+        folder: Path,
+        secret: str,
+        *,
+        with_tls: bool = False,
+        address: str = "127.0.0.1",
+        prefix: Sequence[str] = (),
+        port: int | None = None,
+        tls_port: int | None = None,
+        extra: Sequence[str] = (),
+    ) -> Self:
+        """On free loopback ports by default; or at `address`, with `prefix` before the command
+        (`ip netns exec NAME` runs it in a namespace, where any port is free), `extra` last."""
         folder.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         # A window of relay ports of its own, so that two test runs do not share one.
         low = random.randrange(50_000, 59_000, 100)
         args = [
+            *prefix,
             TURNSERVER,
             "-n",  # no configuration file: everything is on this line
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
+            "-v",  # verbose: it says when each listener is open, which start() waits for
+            f"--listening-ip={address}",
+            f"--relay-ip={address}",
             f"--listening-port={port}",
             f"--min-port={low}",
             f"--max-port={low + 99}",
@@ -69,44 +87,53 @@ class Coturn:
             "--fingerprint",
             f"--pidfile={folder / 'turnserver.pid'}",
             f"--userdb={folder / 'turndb'}",
-            f"--log-file={folder / 'turnserver.log'}",
+            "--log-file=stdout",
             "--simple-log",
             "--no-software-attribute",
         ]
-        tls_port = certificate = None
+        certificate = None
         if with_tls:
-            certificate, key = tls.ensure_self_signed(folder, ["localhost"])
-            tls_port = free_port(also_udp=False)
+            certificate, key = tls.ensure_self_signed(folder, ["localhost", address])
+            tls_port = tls_port or free_port(also_udp=False)
             args += [f"--tls-listening-port={tls_port}", f"--cert={certificate}", f"--pkey={key}"]
         else:
+            tls_port = None
             args.append("--no-tls")
         process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*args, *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
         )
-        running = cls(process, folder, port, tls_port, certificate)
+        assert process.stdout is not None
+        running = cls(process, Lines(process.stdout), port, tls_port, certificate)
         try:
-            running.wait_listening()
+            running.wait_listening(address)
         except BaseException:
             running.stop()
             raise
         return running
 
-    def wait_listening(self) -> None:
-        """Until each of its TCP listeners takes a connection (UDP opens with them)."""
+    def wait_listening(self, address: str) -> None:
+        """Until it says each of its listeners is open: UDP, and TCP on each port."""
         deadline = time.monotonic() + scaled(10.0)
-        for port in filter(None, (self.port, self.tls_port)):
-            while True:
-                if self.process.poll() is not None:
-                    log = (self.folder / "turnserver.log").read_text(errors="replace")
-                    raise RuntimeError(f"turnserver exited ({self.process.returncode}):\n{log}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"turnserver is not listening on {port}") from None
-                    # Nothing to await: the process says nothing when its listener is up.
-                    time.sleep(0.05)
+        waiting = {("UDP", self.port), *(("TCP", p) for p in (self.port, self.tls_port) if p)}
+        opened = rf"(UDP|TCP) listener opened on ?: ?{re.escape(address)}:(\d+)$"
+        while waiting:
+            try:
+                found = self.output.expect(opened, max(0.0, deadline - time.monotonic()))
+            except AssertionError as error:
+                status = self.process.poll()
+                raise RuntimeError(
+                    f"turnserver is not listening (exit: {status}): {error}"
+                ) from None
+            waiting.discard((found.group(1), int(found.group(2))))
+
+    def log(self) -> list[str]:
+        """Everything it printed that start() did not read; complete once it has stopped."""
+        return self.output.rest()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -116,6 +143,7 @@ class Coturn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.output.close()
 
     def __enter__(self) -> Self:
         return self

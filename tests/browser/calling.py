@@ -133,7 +133,8 @@ PEEK = """async () => {
     const byId = new Map();
     (await pc.getStats()).forEach((entry) => byId.set(entry.id, entry));
     const link = {index, state: pc.connectionState, frames_decoded: 0, audio_packets: 0,
-                  audio_energy: 0, local: null, remote: null};
+                  audio_energy: 0, local: null, remote: null, protocol: null,
+                  relay_protocol: null};
     for (const s of byId.values()) {
       if (s.type === "inbound-rtp" && s.kind === "video") {
         link.frames_decoded += s.framesDecoded ?? 0;
@@ -144,8 +145,11 @@ PEEK = """async () => {
       }
       if (s.type === "transport" && s.selectedCandidatePairId) {
         const pair = byId.get(s.selectedCandidatePairId);
-        link.local = byId.get(pair?.localCandidateId)?.candidateType ?? null;
+        const local = byId.get(pair?.localCandidateId);
+        link.local = local?.candidateType ?? null;
         link.remote = byId.get(pair?.remoteCandidateId)?.candidateType ?? null;
+        link.protocol = local?.protocol ?? null;
+        link.relay_protocol = local?.relayProtocol ?? null;
       }
     }
     out.push(link);
@@ -165,6 +169,8 @@ class Link:
     audio_energy: float  # totalAudioEnergy: grows only while there is sound
     local: str | None  # candidateType of the selected pair's local candidate
     remote: str | None
+    protocol: str | None = None  # the local candidate's: "udp" or "tcp"
+    relay_protocol: str | None = None  # a local relay candidate's way to the relay: udp/tcp/tls
 
 
 def links(page: Page) -> list[Link]:
