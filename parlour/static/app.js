@@ -1,20 +1,29 @@
 // @ts-check
 /**
- * The room page: the join form, then the call. This module only wires the pieces together:
- * the engine (signaling.js, media.js, call.js) on one side, the page's parts on the other.
+ * The page: the join form, then the call. This module only wires the pieces together: the
+ * engine (signaling.js, media.js, call.js) on one side, the page's parts on the other.
+ *
+ * One page, four ways in, decided once at load. A link that carries a passphrase after "#"
+ * opens the room form as always. Otherwise the server says on <body> what this address is:
+ * data-role="host" is a host's secret page (the desk, desk.js); data-door="one" or "several"
+ * at the base path is the front door for visitors (door.js), which never shows a room; with the
+ * front door off, the base path is the room form.
  */
 
 import { Call } from "./call.js";
 import { Chat } from "./chat.js";
 import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
+import { DeskView } from "./desk.js";
 import { closable, SettingsDialog } from "./dialogs.js";
+import { declinedSentence, DoorPage } from "./door.js";
 import { LocalMedia } from "./media.js";
 import { pageCertificate } from "./mesh.js";
 import { Pairing } from "./pairing.js";
 import * as prefs from "./prefs.js";
-import { joinError, linkPassphrase, Prejoin } from "./prejoin.js";
+import { joinError, linkPassphrase, Prejoin, unsupported } from "./prejoin.js";
 import { RoomLock } from "./roomlock.js";
+import { SafetyNotice } from "./safety.js";
 import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
 import { SELF, Stage } from "./stage.js";
@@ -35,6 +44,16 @@ function byId(id) {
   return found;
 }
 
+/** @typedef {"room" | "visitor" | "host"} Mode */
+/** @type {Mode} */
+const mode = linkPassphrase()
+  ? "room"
+  : document.body.dataset.role === "host"
+    ? "host"
+    : ["one", "several"].includes(document.body.dataset.door ?? "")
+      ? "visitor"
+      : "room";
+
 const ui = {
   call: byId("call"),
   stage: byId("stage"),
@@ -44,6 +63,11 @@ const ui = {
   waiting: byId("waiting"),
   copyStatus: byId("copy-status"),
   shortcuts: /** @type {HTMLDialogElement} */ (byId("shortcuts")),
+  callTitle: byId("call-title"),
+  lockButton: byId("lock-button"),
+  lockShortcut: byId("lock-shortcut"),
+  deskButton: /** @type {HTMLButtonElement} */ (byId("desk-button")),
+  deskClose: byId("desk-close"),
 };
 
 const media = new LocalMedia();
@@ -51,8 +75,11 @@ const stage = new Stage(ui.stage, byId("tiles"));
 const picker = new SpeakerPicker();
 const wide = matchMedia("(min-width: 60rem)");
 
-/** The call under way, if any. */
-/** @type {{signaling: Signaling, call: Call, talk: Chat, lock: RoomLock, name: string, passphrase: string} | null} */
+/**
+ * The call under way, if any. door: a front-door call, which has no passphrase and cannot be
+ * locked; lost: its signalling dropped, so the server no longer knows it (the media goes on).
+ * @type {{signaling: Signaling, call: Call, talk: Chat, lock: RoomLock, name: string, passphrase: string, door: boolean, lost: boolean} | null}
+ */
 let session = null;
 const PENDING = "pending:"; // placeholder tiles; session ids are base64url, without ":"
 let pendingCount = 0;
@@ -152,6 +179,10 @@ async function connected() {
 
 /** The DTLS certificate this page uses for every call, made while the person gets ready. */
 const identity = pageCertificate();
+/** The same, once made: a host's answer starts a call at once, with no time to wait for it. */
+/** @type {{certificate: RTCCertificate, fingerprints: string[]} | null} */
+let madeIdentity = null;
+void identity.then((made) => (madeIdentity = made));
 
 /** @param {string} name @param {string} passphrase */
 async function join(name, passphrase) {
@@ -172,24 +203,31 @@ async function join(name, passphrase) {
     return;
   }
   prejoin.working("");
-  // Listening from the moment the room is joined: introductions may follow at once.
-  const { certificate, fingerprints } = await identity;
-  const pairing = new Pairing({ signaling, fingerprints });
-  const call = new Call({
-    signaling,
-    pairing,
-    certificate,
-    media,
-    name,
+  begin(signaling, {
     uploadKbps: joined.upload_kbps,
     iceServers: joined.ice_servers,
     iceTtl: joined.ice_ttl,
     relayOnly: joined.relay_only,
-  });
+  }, name, passphrase);
+}
+
+/**
+ * In: the call starts. Synchronous from the server's `joined` on, so that the introductions
+ * that may follow at once find someone listening.
+ * @param {Signaling} signaling
+ * @param {{uploadKbps: number, iceServers: RTCIceServer[], iceTtl: number | null, relayOnly: boolean}} joined
+ * @param {string} name @param {string} passphrase  "" for a front-door call
+ */
+function begin(signaling, joined, name, passphrase) {
+  if (!madeIdentity) throw new Error("app: a call before the page's certificate");
+  const { certificate, fingerprints } = madeIdentity;
+  const door = !passphrase;
+  const pairing = new Pairing({ signaling, fingerprints });
+  const call = new Call({ signaling, pairing, certificate, media, name, ...joined });
   // Each feature registers the sealed kinds it handles before the call starts to hear any.
   const talk = new Chat(call);
   const lock = new RoomLock(call, signaling);
-  session = { signaling, call, talk, lock, name, passphrase };
+  session = { signaling, call, talk, lock, name, passphrase, door, lost: false };
   listen(signaling, call, talk, lock);
   showLock(signaling, null);
   enter(name);
@@ -203,15 +241,21 @@ function listen(signaling, call, talk, lock) {
   let refusal = "";
   /** @param {Event} event */
   const who = (event) => /** @type {CustomEvent<{participant: Participant}>} */ (event).detail.participant;
+  const door = session?.door ?? false;
   call.addEventListener("participant-added", (event) => {
     const placeholder = [...stage.tiles.keys()].find((id) => id.startsWith(PENDING));
     if (placeholder) stage.rename(placeholder, who(event).id);
     show(who(event));
+    if (door) safety.show(who(event));
     syncPending();
   });
-  call.addEventListener("participant-updated", (event) => show(who(event)));
+  call.addEventListener("participant-updated", (event) => {
+    show(who(event));
+    if (door) safety.show(who(event));
+  });
   call.addEventListener("participant-removed", (event) => {
     stage.remove(who(event).id);
+    safety.forget(who(event).id);
     syncPending();
   });
   call.addEventListener("levels", highlightSpeaker);
@@ -221,10 +265,17 @@ function listen(signaling, call, talk, lock) {
   });
   call.addEventListener("signaling", (event) => {
     const { state } = /** @type {CustomEvent<{state: string}>} */ (event).detail;
-    ui.banner.textContent = state === "reconnecting" ? "Reconnecting to the server…" : "";
-    if (state === "closed" && session) {
+    // A front-door call the server lost stays lost: reconnecting is the desk's business then.
+    ui.banner.textContent = state === "reconnecting" && !session?.lost ? "Reconnecting to the server…" : "";
+    if (state === "closed" && session && !session.lost) {
       tell(refusal || "The connection to the server was lost. Nobody new can join this call.");
     }
+  });
+  signaling.addEventListener("call-lost", () => {
+    if (!session) return;
+    session.lost = true;
+    ui.banner.textContent = "";
+    tell("The connection to the server was lost. Your call goes on, directly between you, but nobody new can join it.");
   });
   call.addEventListener("warning", (event) => {
     tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
@@ -259,7 +310,7 @@ let pressedLock = null;
 let lockNote = null;
 
 function toggleLock() {
-  if (!session) return;
+  if (!session || session.door) return; // a front-door call is the host's to open, not lockable
   const { signaling, lock } = session;
   const locked = !signaling.locked;
   if (!lock.set(locked)) {
@@ -322,7 +373,14 @@ function syncPending() {
 
 /** @param {string} name */
 function enter(name) {
+  const door = session?.door ?? false;
   prejoin.show(false);
+  doorPage?.stop();
+  deskView?.show(false);
+  ui.callTitle.textContent = door ? "In the call" : "In the room";
+  ui.lockButton.hidden = door;
+  ui.lockShortcut.hidden = door;
+  ui.deskButton.hidden = mode !== "host";
   ui.call.hidden = false;
   controls.active = true;
   stage.setSink(prefs.load("speaker") ?? "");
@@ -379,7 +437,8 @@ function show(p) {
 }
 
 function updateWaiting() {
-  ui.waiting.hidden = !session || stage.tiles.size > 1;
+  // A front-door call has no link to copy: whoever comes next knocks.
+  ui.waiting.hidden = !session || session.door || stage.tiles.size > 1;
   if (ui.waiting.hidden) ui.copyStatus.textContent = "";
 }
 
@@ -409,8 +468,12 @@ function leave() {
   if (!session) return;
   const { call, signaling } = session;
   session = null;
-  // The goodbye is sealed and sent first, so the others see this tile go at once.
-  void call.leave().finally(() => signaling.close());
+  // The goodbye is sealed and sent first, so the others see this tile go at once. A host's
+  // socket stays: it is their desk too.
+  void call.leave().finally(() => {
+    if (mode !== "host") signaling.close();
+  });
+  safety.clear();
   if (document.fullscreenElement) void document.exitFullscreen();
   controls.active = false;
   stage.clear();
@@ -422,8 +485,15 @@ function leave() {
   ui.lockNotice.textContent = "";
   controls.lockState(false);
   ui.call.hidden = true;
+  if (mode === "host") {
+    media.stop(); // no camera light on a page that waits all day
+    showDesk(false);
+    deskView?.show(true);
+    return;
+  }
   prejoin.show(true);
-  prejoin.button.focus();
+  if (doorPage) doorPage.focus();
+  else prejoin.button.focus();
 }
 
 media.addEventListener("change", () => {
@@ -432,5 +502,186 @@ media.addEventListener("change", () => {
 window.addEventListener("pagehide", () => {
   session?.call.stop();
   session?.signaling.close();
+  visit?.close();
+  desk?.close();
 });
-void prejoin.start();
+
+const safety = new SafetyNotice(byId("safety-notice"));
+
+// --- The front door: the visitor's side ------------------------------------------------------
+
+/** The visitor's connection while they ask and wait; null before and after. */
+/** @type {Signaling | null} */
+let visit = null;
+
+/** @type {DoorPage | null} */
+const doorPage =
+  mode === "visitor"
+    ? new DoorPage({ several: document.body.dataset.door === "several", ask: (name, to) => void knock(name, to), cancel })
+    : null;
+
+/** @param {string} name @param {string} to */
+async function knock(name, to) {
+  const page = /** @type {DoorPage} */ (doorPage);
+  const signaling = new Signaling(socketUrl());
+  visit = signaling;
+  signaling.addEventListener("joined", (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (!detail.door || session || visit !== signaling) return;
+    visit = null;
+    // Answered: the call starts at once, with no click, under the name the visitor typed.
+    begin(signaling, detail, name, "");
+  });
+  signaling.addEventListener("declined", () => {
+    if (visit !== signaling) return;
+    visit = null;
+    signaling.close();
+    page.showForm(declinedSentence(page.asked()));
+  });
+  signaling.addEventListener("state", (event) => {
+    if (visit === signaling) page.reconnecting(/** @type {CustomEvent} */ (event).detail.state === "reconnecting");
+  });
+  signaling.addEventListener("closed", () => {
+    if (visit !== signaling) return;
+    visit = null;
+    page.showForm("", joinError("closed"));
+  });
+  try {
+    await identity;
+    await signaling.connect();
+    await signaling.knock(name, to);
+    if (visit === signaling) page.showWaiting();
+  } catch (error) {
+    if (visit !== signaling) return; // cancelled meanwhile
+    visit = null;
+    signaling.close();
+    const code = error instanceof SignalingError ? error.code : "closed";
+    const retryAfter = error instanceof SignalingError ? error.retryAfter : null;
+    page.showForm("", joinError(code, error instanceof Error ? error.message : "", retryAfter));
+  }
+}
+
+function cancel() {
+  const signaling = visit;
+  visit = null;
+  signaling?.cancel();
+  signaling?.close();
+}
+
+// --- The front door: the host's side -----------------------------------------------------------
+
+/** What a host reads when the server refuses one of their answers. */
+const DESK_ERRORS = /** @type {Record<string, string>} */ ({
+  "not-expected": "Only people on your list can be called.",
+  "no-such-visitor": "They are no longer waiting.",
+  "room-full": "Your call is full. Someone has to leave before you can call anyone else.",
+  "already-joined": "Leave the room you are in before you call a visitor.",
+  "not-a-host": "This address does not open a host's page. Check the address you were given.",
+  "locked-out": "Too many wrong addresses came from your network, so this page is paused for a while.",
+  closed: "Could not reach the server. Reload the page to try again.",
+});
+
+/** The host's connection: their desk, and their calls. */
+/** @type {Signaling | null} */
+let desk = null;
+
+/** @type {DeskView | null} */
+const deskView =
+  mode === "host"
+    ? new DeskView({
+        call: (visitor) => void answer(visitor.id),
+        decline: (visitor) => desk?.decline(visitor.id),
+        dismiss: (visitor) => desk?.dismiss(visitor.id),
+        count: (waiting) => {
+          ui.deskButton.setAttribute("aria-label", `Waiting (${waiting})`);
+          const badge = ui.deskButton.querySelector(".badge");
+          if (badge) badge.textContent = waiting ? String(Math.min(waiting, 99)) : "";
+        },
+      })
+    : null;
+
+/** Over the call, the list of who waits opens and closes; outside a call it is the page. @param {boolean} open */
+function showDesk(open) {
+  const view = /** @type {DeskView} */ (deskView);
+  view.root.classList.toggle("overlay", open);
+  view.show(open || !session);
+  ui.deskClose.hidden = !open;
+  ui.deskButton.setAttribute("aria-expanded", String(open));
+  if (open) (view.list.querySelector("button") ?? ui.deskClose).focus();
+  else if (session) ui.deskButton.focus();
+}
+
+/** Call a visitor: into the call going on, or a new one with the camera turned on first. @param {string} id */
+async function answer(id) {
+  const view = /** @type {DeskView} */ (deskView);
+  if (!desk) return;
+  view.showError("");
+  if (!session && !media.stream.getTracks().length) await prejoin.openMedia();
+  if (!desk.answer(id)) view.showError("The connection to the server is down; wait until it is back.");
+  if (session) showDesk(false);
+}
+
+async function openDesk() {
+  const view = /** @type {DeskView} */ (deskView);
+  const secret = location.pathname.split("/").pop() ?? "";
+  view.show(true);
+  view.setStatus("Connecting…");
+  const signaling = new Signaling(socketUrl());
+  desk = signaling;
+  signaling.addEventListener("desk", (event) => {
+    view.open(/** @type {CustomEvent} */ (event).detail);
+    view.setStatus("");
+  });
+  signaling.addEventListener("visitor", (event) => view.add(/** @type {CustomEvent} */ (event).detail.visitor));
+  signaling.addEventListener("visitor-gone", (event) => view.remove(/** @type {CustomEvent} */ (event).detail.visitor));
+  signaling.addEventListener("audit", (event) => view.addAudit(/** @type {CustomEvent} */ (event).detail.entry));
+  signaling.addEventListener("joined", (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (detail.door && !session) begin(signaling, detail, view.hostName(), "");
+  });
+  signaling.addEventListener("state", (event) => {
+    const { state } = /** @type {CustomEvent} */ (event).detail;
+    if (state === "reconnecting") view.setStatus("Reconnecting to the server… Who is waiting shows again once it is back.");
+  });
+  signaling.addEventListener("server-error", (event) => {
+    const { code, about } = /** @type {CustomEvent} */ (event).detail;
+    if (["answer", "decline", "dismiss", "desk"].includes(about)) view.showError(DESK_ERRORS[code] ?? `The server refused that (${code}).`);
+  });
+  signaling.addEventListener("closed", () => {
+    if (desk === signaling) view.setStatus(DESK_ERRORS.closed);
+  });
+  try {
+    await identity;
+    await signaling.connect();
+    await signaling.openDesk(secret);
+  } catch (error) {
+    const code = error instanceof SignalingError ? error.code : "closed";
+    view.setStatus("");
+    view.showError(DESK_ERRORS[code] ?? `The server refused this page (${code}).`);
+    signaling.close();
+  }
+}
+
+ui.deskButton.addEventListener("click", () => showDesk(ui.deskButton.getAttribute("aria-expanded") !== "true"));
+ui.deskClose.addEventListener("click", () => showDesk(false));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && ui.deskButton.getAttribute("aria-expanded") === "true") showDesk(false);
+});
+
+if (mode === "visitor") {
+  // Nothing on a visitor's page speaks of rooms: the room form goes, and its camera notes come.
+  const form = byId("join-form");
+  byId("door-form").insertBefore(byId("media-problem"), byId("door-news"));
+  form.remove();
+  const problem = unsupported();
+  if (problem) {
+    doorPage?.showForm("", problem);
+    byId("door-ask").setAttribute("disabled", "");
+  }
+  void prejoin.start(false).then(() => doorPage?.focus());
+} else if (mode === "host") {
+  byId("prejoin").hidden = true;
+  void openDesk();
+} else {
+  void prejoin.start();
+}

@@ -150,8 +150,8 @@ export class Prejoin {
     this.render();
   }
 
-  /** Check the browser, then start the preview. */
-  async start() {
+  /** Check the browser, then start the preview. @param {boolean} [focus]  put focus on the form */
+  async start(focus = true) {
     const problem = unsupported();
     if (problem) {
       this.error.textContent = problem;
@@ -159,7 +159,7 @@ export class Prejoin {
       this.root.classList.add("unsupported");
       return;
     }
-    this.focus();
+    if (focus) this.focus();
     await this.openMedia();
   }
 
