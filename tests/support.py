@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 from parlour import keys, tickets
 
@@ -45,6 +45,16 @@ STARTUP_TIMEOUT = scaled(20.0)
 LISTENING = r"is listening on (\S+)"
 
 
+# A [hosts.NAME] table for write_config: "secret" (the raw 32 bytes of the host page's address)
+# and any of contacts, permitted (lists of names), only_permitted, super (booleans).
+HostTable = dict[str, Any]
+
+
+def host_secret() -> bytes:
+    """The raw secret of a host page; its address is the base path, "/", keys.b64url of it."""
+    return os.urandom(32)
+
+
 @cache
 def room_keys(passphrase: str, salt: bytes) -> keys.RoomKeys:
     """The real 600,000-iteration stretch, done once per passphrase and salt in a test run."""
@@ -61,11 +71,14 @@ def write_config(
     port: int = 0,
     call: dict[str, int | list[str]] | None = None,
     host: str = "127.0.0.1",
+    hosts: dict[str, HostTable] | None = None,
 ) -> Path:
     """A parlour.toml with rooms given as name -> (passphrase, size).
 
     Port 0 lets the server pick a free port; a test that restarts the server passes a concrete
     one so that browsers find it again. `call` becomes the [call] table (upload_kbps, ...).
+    `hosts` become [hosts.NAME] tables: the raw secret under "secret" (stored as its verifier,
+    as `parlour host add` does), every other key as written (contacts, permitted, super...).
     """
     salt = salt or keys.generate_salt()
     base_path = base_path or "/" + keys.generate_path_secret()
@@ -89,6 +102,10 @@ def write_config(
         verifier = room_keys(passphrase, salt).verifier
         lines += ["", f"[rooms.{name}]", f'verifier = "{keys.b64url(verifier)}"']
         lines.append(f"max_members = {size}")
+    for name, table in (hosts or {}).items():
+        verifier = keys.b64url(keys.verifier(table["secret"]))
+        lines += ["", f"[hosts.{name}]", f'verifier = "{verifier}"']
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items() if key != "secret"]
     path = folder / "parlour.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
