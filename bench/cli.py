@@ -24,6 +24,7 @@ from bench import (
     machine,
     page,
     procfs,
+    reach,
     relay,
     report,
     startup,
@@ -34,7 +35,7 @@ from bench.plan import FULL, QUICK, Plan
 from bench.report import Section
 from bench.server import Launch
 
-SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call", "stun")
+SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call", "stun", "reach")
 DISTURBED = 0.10
 QUIET_FOR = 3.0
 
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "page": lambda: page.measure(launch),
             "call": lambda: call.measure(launch, plan.call_runs),
             "stun": lambda: stun.measure(launch, plan),
+            "reach": lambda: reach.measure(plan.reach_runs),
         }
         for name in args.only or SECTIONS:
             if args.wait_quiet and name != "page":
@@ -148,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as error:
                 print(f"bench broke in {name}: {error}", file=sys.stderr)
                 return 1
-            # page: sizes do not depend on what else the machine does; call: says it itself,
-            # with the browser's processes (which are not the bench's children) counted as its own
-            if name not in ("page", "call"):
+            # page: sizes do not depend on what else the machine does; call and reach: say it
+            # themselves, with the browser's processes (not the bench's children) counted as theirs
+            if name not in ("page", "call", "reach"):
                 section.notes.append(_others_since(before))
             print("\n".join(section.lines()), flush=True)
             done.append(section)

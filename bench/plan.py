@@ -31,6 +31,7 @@ class Plan:
     floods_quiet: float = 4.0  # seconds of probing before any frame flood
     floods_window: float = 3.0  # seconds each frame flood may last, probed throughout
     call_runs: int = 5  # timed joins per call size, in real Chromium
+    reach_runs: int = 5  # timed joins per simulated network, direct and relayed
     stun_runs: int = 3
     stun_requests: int = 100_000  # a run's bound in count...
     stun_seconds: float = 15.0  # ...and in time
@@ -52,6 +53,7 @@ QUICK = replace(
     floods_quiet=2.0,
     floods_window=1.5,
     call_runs=3,
+    reach_runs=3,
     stun_runs=1,
     stun_requests=30_000,
     stun_seconds=5.0,

@@ -59,7 +59,12 @@ class Site:
 
 @contextmanager
 def serve(
-    internet: Internet, folder: Path, rooms: dict[str, tuple[str, int]], relay: Relay | None
+    internet: Internet,
+    folder: Path,
+    rooms: dict[str, tuple[str, int]],
+    relay: Relay | None,
+    *,
+    open_rooms: bool = False,
 ) -> Iterator[Site]:
     """`parlour serve` on the first server address (its own STUN responder on, as by default,
     which it offers pages because the address is not loopback), and coturn on the second."""
@@ -80,8 +85,9 @@ def serve(
                     extra=relay.extra,
                 )
             )
+        call: dict[str, int | list[str]] = {"upload_kbps": UPLOAD_KBPS}
         config = write_config(
-            folder, rooms, host=host, port=PAGE_PORT, call={"upload_kbps": UPLOAD_KBPS}
+            folder, rooms, open_rooms=open_rooms, host=host, port=PAGE_PORT, call=call
         )
         if relay is not None:
             urls = [f"turn:{turn_host}:{TURN_PORT}?transport={t}" for t in ("udp", "tcp")]
@@ -108,10 +114,14 @@ def launch(
     which the tests want to see checked (see test_networks.py).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    wrapper = folder / "chromium"
+    wrapper = folder / f"chromium-in-{home.namespace.name}"
     wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {home.namespace.name} {CHROMIUM} "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(folder), "XDG_CACHE_HOME": str(folder)}
+    env: dict[str, str | float | bool] = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(folder),
+        "XDG_CACHE_HOME": str(folder),
+    }
     args = [*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={site.origin}", *flags]
     return playwright.chromium.launch(
         executable_path=str(wrapper), args=args, env=env, headless=True
