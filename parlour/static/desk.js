@@ -264,7 +264,8 @@ export class DeskView {
     const when = make("time", "", clockTime(entry.at));
     when.dateTime = new Date(entry.at).toISOString();
     when.dataset.at = String(entry.at);
-    const cells = [when, entry.address, countryName(entry.country), EVENTS[entry.event] ?? entry.event, entry.what];
+    // Without a country database every country is unknown: a dash says so without noise.
+    const cells = [when, entry.address, countryName(entry.country) || "–", EVENTS[entry.event] ?? entry.event, entry.what];
     for (const cell of cells) {
       const td = make("td");
       td.append(cell);

@@ -31,7 +31,7 @@ function byId(id) {
  * @param {string} to  whom they asked for, as they typed it; "" where they were not asked
  */
 export function declinedSentence(to) {
-  const who = to.trim() || "The person you asked for";
+  const who = to.trim() || "They";
   return `${who} can't take your call just now. You can ask again later.`;
 }
 

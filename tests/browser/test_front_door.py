@@ -22,6 +22,8 @@ from tests.browser.calling import (
     call_list,
     eventually,
     free_port,
+    join,
+    link_url,
     own_tile,
     the_link,
     tile,
@@ -29,7 +31,7 @@ from tests.browser.calling import (
     wait_heard,
     wait_playing,
 )
-from tests.browser.conftest import UPLOAD_KBPS, Person, open_person
+from tests.browser.conftest import PASSPHRASE, UPLOAD_KBPS, Person, open_person
 from tests.support import ParlourProcess, host_secret, write_config
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
@@ -77,8 +79,9 @@ class Door:
 @pytest.fixture(scope="module")
 def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
     folder = tmp_path_factory.mktemp("front-door")
+    rooms = {"lounge": (PASSPHRASE, 8)}
     config = write_config(
-        folder, {}, port=free_port(), call={"upload_kbps": UPLOAD_KBPS}, hosts=HOSTS
+        folder, rooms, port=free_port(), call={"upload_kbps": UPLOAD_KBPS}, hosts=HOSTS
     )
     # The browsers all come from 127.0.0.1; the test's "proxy" there gives each its own address.
     text = config.read_text().replace("[server]\n", '[server]\ntrusted_proxies = ["127.0.0.1"]\n')
@@ -167,6 +170,8 @@ def test_a_visitor_knocks_the_host_answers_and_they_see_and_hear_each_other(
 
     # The safety code is up front on both pages, and the same: nobody stands between them.
     assert safety_code(ada.page, "Grandma") == safety_code(grandma.page, "Ada")
+    ARTIFACTS.mkdir(exist_ok=True)
+    ada.page.screenshot(path=ARTIFACTS / "front-door-call-safety-code.png")
     button(ada.page, "Close the safety code").click()
     expect(ada.page.get_by_role("status", name="Safety codes")).to_be_hidden()
     # No room words in a front-door call: nothing to lock, no link to copy.
@@ -186,6 +191,11 @@ def test_a_visitor_knocks_the_host_answers_and_they_see_and_hear_each_other(
         for other in others:
             expect(tile(person.page, other)).to_be_visible()
     wait_decoding(grace.page, 2, "Grace")
+
+    # Leaving the call, the host is back at the desk, which kept listening all along.
+    button(grandma.page, "Leave call").click()
+    expect(grandma.page.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    expect(grandma.page.get_by_text(re.compile("^Nobody is waiting."))).to_be_visible()
 
 
 def test_an_unexpected_name_is_shown_without_a_call_button_and_keeps_waiting(
@@ -336,6 +346,71 @@ def test_a_waiting_visitor_is_back_in_the_list_after_a_server_restart(
     expect(grandma.page.get_by_role("status").filter(has_text="Reconnecting")).to_have_count(0)
     button(grandma.page, "Call Ada").click()
     expect(own_tile(ada.page, "Ada")).to_be_visible()
+
+
+def test_a_front_door_call_goes_on_through_a_server_restart_and_says_nobody_new_can_join(
+    browser: Browser, people: list[Person], door: Door
+) -> None:
+    """The server forgets the call; the media does not need it, and both pages say so."""
+    grandma = host(browser, people, door, GRANDMA)
+    lise = visitor(browser, people, door)
+    knock(lise.page, "Lise")
+    button(grandma.page, "Call Lise").click()
+    wait_decoding(lise.page, 1, "Lise")
+    wait_decoding(grandma.page, 1, "Grandma")
+
+    door.restart()
+    for person, other in ((lise, "Grandma"), (grandma, "Lise")):
+        lost = person.page.get_by_role("alert").filter(has_text="nobody new can join")
+        expect(lost).to_have_text(
+            "The connection to the server was lost. Your call goes on, directly between you,"
+            " but nobody new can join it."
+        )
+        wait_decoding(person.page, 1, f"{other} after the server forgot the call")
+        wait_playing(person.page, other)
+    # The host's desk is back meanwhile: a new visitor shows on the list over the call.
+    mary = visitor(browser, people, door)
+    knock(mary.page, "Mary")
+    expect(button(grandma.page, "Waiting (1)")).to_be_visible(timeout=RECONNECT_TIMEOUT_MS)
+
+
+def test_a_join_link_opens_its_room_where_the_front_door_is_on(
+    browser: Browser, people: list[Person], door: Door
+) -> None:
+    """The base path with a passphrase after "#" is the room page, exactly as without hosts."""
+    ada = open_person(browser, people, link_url(door.url, PASSPHRASE))
+    expect(ada.page.get_by_role("heading", name="Join a room")).to_be_visible()
+    expect(ada.page.get_by_role("button", name="Ask for a call")).to_be_hidden()
+    join(ada.page, "Ada")
+
+
+def test_a_visitor_page_never_speaks_of_rooms(
+    browser: Browser, people: list[Person], door: Door
+) -> None:
+    page = visitor(browser, people, door).page
+    expect(page.get_by_role("button", name="Ask for a call")).to_be_visible()
+    text = page.locator("body").inner_text().lower()
+    for word in ("room", "passphrase", "join"):
+        assert word not in text, f"{word!r} on a visitor's page"
+    assert page.get_by_role("textbox").count() == 2  # their name, and whom to reach
+
+
+def test_with_one_host_the_visitor_is_not_asked_whom_to_reach(
+    browser: Browser, people: list[Person], tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, {}, hosts={"grandma": HOSTS["grandma"]})
+    with ParlourProcess.start(config) as server:
+        page = open_person(browser, people, server.url).page
+        expect(page.get_by_role("textbox", name="Your name")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Who would you like to reach?")).to_have_count(0)
+        page.get_by_role("textbox", name="Your name").fill("Ada")
+        page.get_by_role("button", name="Ask for a call").click()
+        expect(page.get_by_role("heading", name="Asking for a call")).to_be_visible()
+        grandma = open_person(browser, people, server.url + keys.b64url(GRANDMA)).page
+        button(grandma, "Decline Ada").click()
+        expect(page.get_by_role("status").filter(has_text="can't take")).to_have_text(
+            "They can't take your call just now. You can ask again later."
+        )
 
 
 def _assert(held: bool) -> None:
