@@ -281,7 +281,10 @@ function listen(signaling, call, talk, lock) {
     tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
   });
   for (const type of ["peer-joined", "peer-left", "joined"]) signaling.addEventListener(type, syncPending);
-  signaling.addEventListener("joined", () => showLock(signaling, null));
+  signaling.addEventListener("joined", () => {
+    if (session) session.lost = false; // a host who answers again is in a call the server knows
+    showLock(signaling, null);
+  });
   signaling.addEventListener("room-state", (event) => {
     const { restored } = /** @type {CustomEvent<{restored: boolean}>} */ (event).detail;
     // The server says how the room stands; who changed it is only told by that member, sealed.
@@ -645,7 +648,10 @@ async function openDesk() {
   });
   signaling.addEventListener("server-error", (event) => {
     const { code, about } = /** @type {CustomEvent} */ (event).detail;
-    if (["answer", "decline", "dismiss", "desk"].includes(about)) view.showError(DESK_ERRORS[code] ?? `The server refused that (${code}).`);
+    if (!["answer", "decline", "dismiss", "desk"].includes(about)) return;
+    const text = DESK_ERRORS[code] ?? `The server refused that (${code}).`;
+    view.showError(text);
+    if (session) tell(text); // the list is closed over the call: say it where the host looks
   });
   signaling.addEventListener("closed", () => {
     if (desk === signaling) view.setStatus(DESK_ERRORS.closed);
