@@ -14,9 +14,8 @@ import { Call } from "./call.js";
 import { Chat } from "./chat.js";
 import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
-import { DeskView } from "./desk.js";
 import { closable, SettingsDialog } from "./dialogs.js";
-import { declinedSentence, DoorPage } from "./door.js";
+import { Hosting, Visiting } from "./frontdoor.js";
 import { LocalMedia } from "./media.js";
 import { pageCertificate } from "./mesh.js";
 import { Pairing } from "./pairing.js";
@@ -67,7 +66,6 @@ const ui = {
   lockButton: byId("lock-button"),
   lockShortcut: byId("lock-shortcut"),
   deskButton: /** @type {HTMLButtonElement} */ (byId("desk-button")),
-  deskClose: byId("desk-close"),
 };
 
 const media = new LocalMedia();
@@ -378,8 +376,8 @@ function syncPending() {
 function enter(name) {
   const door = session?.door ?? false;
   prejoin.show(false);
-  doorPage?.stop();
-  deskView?.show(false);
+  visiting?.page.stop();
+  hosting?.view.show(false);
   ui.callTitle.textContent = door ? "In the call" : "In the room";
   ui.lockButton.hidden = door;
   ui.lockShortcut.hidden = door;
@@ -488,14 +486,13 @@ function leave() {
   ui.lockNotice.textContent = "";
   controls.lockState(false);
   ui.call.hidden = true;
-  if (mode === "host") {
+  if (hosting) {
     media.stop(); // no camera light on a page that waits all day
-    showDesk(false);
-    deskView?.show(true);
+    hosting.leftCall();
     return;
   }
   prejoin.show(true);
-  if (doorPage) doorPage.focus();
+  if (visiting) visiting.page.focus();
   else prejoin.button.focus();
 }
 
@@ -505,174 +502,28 @@ media.addEventListener("change", () => {
 window.addEventListener("pagehide", () => {
   session?.call.stop();
   session?.signaling.close();
-  visit?.close();
-  desk?.close();
+  visiting?.signaling?.close();
+  hosting?.signaling?.close();
 });
 
 const safety = new SafetyNotice(byId("safety-notice"));
 
-// --- The front door: the visitor's side ------------------------------------------------------
+const calls = {
+  url: socketUrl(),
+  ready: identity,
+  /** @param {Signaling} signaling @param {any} joined @param {string} name */
+  begin: (signaling, joined, name) => begin(signaling, joined, name, ""),
+  inCall: () => session !== null,
+  tell,
+};
+const visiting = mode === "visitor" ? new Visiting(calls, document.body.dataset.door === "several") : null;
+const hosting =
+  mode === "host" ? new Hosting(calls, { button: ui.deskButton, close: byId("desk-close") }, () => openMediaOnce()) : null;
 
-/** The visitor's connection while they ask and wait; null before and after. */
-/** @type {Signaling | null} */
-let visit = null;
-
-/** @type {DoorPage | null} */
-const doorPage =
-  mode === "visitor"
-    ? new DoorPage({ several: document.body.dataset.door === "several", ask: (name, to) => void knock(name, to), cancel })
-    : null;
-
-/** @param {string} name @param {string} to */
-async function knock(name, to) {
-  const page = /** @type {DoorPage} */ (doorPage);
-  const signaling = new Signaling(socketUrl());
-  visit = signaling;
-  signaling.addEventListener("joined", (event) => {
-    const detail = /** @type {CustomEvent} */ (event).detail;
-    if (!detail.door || session || visit !== signaling) return;
-    visit = null;
-    // Answered: the call starts at once, with no click, under the name the visitor typed.
-    begin(signaling, detail, name, "");
-  });
-  signaling.addEventListener("declined", () => {
-    if (visit !== signaling) return;
-    visit = null;
-    signaling.close();
-    page.showForm(declinedSentence(page.asked()));
-  });
-  signaling.addEventListener("state", (event) => {
-    if (visit === signaling) page.reconnecting(/** @type {CustomEvent} */ (event).detail.state === "reconnecting");
-  });
-  signaling.addEventListener("closed", () => {
-    if (visit !== signaling) return;
-    visit = null;
-    page.showForm("", joinError("closed"));
-  });
-  try {
-    await identity;
-    await signaling.connect();
-    await signaling.knock(name, to);
-    if (visit === signaling) page.showWaiting();
-  } catch (error) {
-    if (visit !== signaling) return; // cancelled meanwhile
-    visit = null;
-    signaling.close();
-    const code = error instanceof SignalingError ? error.code : "closed";
-    const retryAfter = error instanceof SignalingError ? error.retryAfter : null;
-    page.showForm("", joinError(code, error instanceof Error ? error.message : "", retryAfter));
-  }
+/** A host's camera and microphone, opened for a call (not all day on a page that waits). */
+async function openMediaOnce() {
+  if (!media.stream.getTracks().length) await prejoin.openMedia();
 }
-
-function cancel() {
-  const signaling = visit;
-  visit = null;
-  signaling?.cancel();
-  signaling?.close();
-}
-
-// --- The front door: the host's side -----------------------------------------------------------
-
-/** What a host reads when the server refuses one of their answers. */
-const DESK_ERRORS = /** @type {Record<string, string>} */ ({
-  "not-expected": "Only people on your list can be called.",
-  "no-such-visitor": "They are no longer waiting.",
-  "room-full": "Your call is full. Someone has to leave before you can call anyone else.",
-  "already-joined": "Leave the room you are in before you call a visitor.",
-  "not-a-host": "This address does not open a host's page. Check the address you were given.",
-  "locked-out": "Too many wrong addresses came from your network, so this page is paused for a while.",
-  closed: "Could not reach the server. Reload the page to try again.",
-});
-
-/** The host's connection: their desk, and their calls. */
-/** @type {Signaling | null} */
-let desk = null;
-
-/** @type {DeskView | null} */
-const deskView =
-  mode === "host"
-    ? new DeskView({
-        call: (visitor) => void answer(visitor.id),
-        decline: (visitor) => desk?.decline(visitor.id),
-        dismiss: (visitor) => desk?.dismiss(visitor.id),
-        count: (waiting) => {
-          ui.deskButton.setAttribute("aria-label", `Waiting (${waiting})`);
-          const badge = ui.deskButton.querySelector(".badge");
-          if (badge) badge.textContent = waiting ? String(Math.min(waiting, 99)) : "";
-        },
-      })
-    : null;
-
-/** Over the call, the list of who waits opens and closes; outside a call it is the page. @param {boolean} open */
-function showDesk(open) {
-  const view = /** @type {DeskView} */ (deskView);
-  view.root.classList.toggle("overlay", open);
-  view.show(open || !session);
-  ui.deskClose.hidden = !open;
-  ui.deskButton.setAttribute("aria-expanded", String(open));
-  if (open) (view.list.querySelector("button") ?? ui.deskClose).focus();
-  else if (session) ui.deskButton.focus();
-}
-
-/** Call a visitor: into the call going on, or a new one with the camera turned on first. @param {string} id */
-async function answer(id) {
-  const view = /** @type {DeskView} */ (deskView);
-  if (!desk) return;
-  view.showError("");
-  if (!session && !media.stream.getTracks().length) await prejoin.openMedia();
-  if (!desk.answer(id)) view.showError("The connection to the server is down; wait until it is back.");
-  if (session) showDesk(false);
-}
-
-async function openDesk() {
-  const view = /** @type {DeskView} */ (deskView);
-  const secret = location.pathname.split("/").pop() ?? "";
-  view.show(true);
-  view.setStatus("Connecting…");
-  const signaling = new Signaling(socketUrl());
-  desk = signaling;
-  signaling.addEventListener("desk", (event) => {
-    view.open(/** @type {CustomEvent} */ (event).detail);
-    view.setStatus("");
-  });
-  signaling.addEventListener("visitor", (event) => view.add(/** @type {CustomEvent} */ (event).detail.visitor));
-  signaling.addEventListener("visitor-gone", (event) => view.remove(/** @type {CustomEvent} */ (event).detail.visitor));
-  signaling.addEventListener("audit", (event) => view.addAudit(/** @type {CustomEvent} */ (event).detail.entry));
-  signaling.addEventListener("joined", (event) => {
-    const detail = /** @type {CustomEvent} */ (event).detail;
-    if (detail.door && !session) begin(signaling, detail, view.hostName(), "");
-  });
-  signaling.addEventListener("state", (event) => {
-    const { state } = /** @type {CustomEvent} */ (event).detail;
-    if (state === "reconnecting") view.setStatus("Reconnecting to the server… Who is waiting shows again once it is back.");
-  });
-  signaling.addEventListener("server-error", (event) => {
-    const { code, about } = /** @type {CustomEvent} */ (event).detail;
-    if (!["answer", "decline", "dismiss", "desk"].includes(about)) return;
-    const text = DESK_ERRORS[code] ?? `The server refused that (${code}).`;
-    view.showError(text);
-    if (session) tell(text); // the list is closed over the call: say it where the host looks
-  });
-  signaling.addEventListener("closed", () => {
-    if (desk === signaling) view.setStatus(DESK_ERRORS.closed);
-  });
-  try {
-    await identity;
-    await signaling.connect();
-    await signaling.openDesk(secret);
-  } catch (error) {
-    const code = error instanceof SignalingError ? error.code : "closed";
-    view.setStatus("");
-    view.showError(DESK_ERRORS[code] ?? `The server refused this page (${code}).`);
-    signaling.close();
-  }
-}
-
-ui.deskButton.addEventListener("click", () => showDesk(ui.deskButton.getAttribute("aria-expanded") !== "true"));
-ui.deskClose.addEventListener("click", () => showDesk(false));
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && ui.deskButton.getAttribute("aria-expanded") === "true") showDesk(false);
-});
 
 if (mode === "visitor") {
   // Nothing on a visitor's page speaks of rooms: the room form goes, and its camera notes come.
@@ -681,13 +532,13 @@ if (mode === "visitor") {
   form.remove();
   const problem = unsupported();
   if (problem) {
-    doorPage?.showForm("", problem);
+    visiting?.page.showForm("", problem);
     byId("door-ask").setAttribute("disabled", "");
   }
-  void prejoin.start(false).then(() => doorPage?.focus());
+  void prejoin.start(false).then(() => visiting?.page.focus());
 } else if (mode === "host") {
   byId("prejoin").hidden = true;
-  void openDesk();
+  void hosting?.open();
 } else {
   void prejoin.start();
 }
