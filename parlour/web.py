@@ -16,14 +16,18 @@ import hmac
 import logging
 import mimetypes
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
 from typing import Final
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
+from aiohttp._websocket.models import WSMessageTextBytes
+from aiohttp._websocket.reader import WebSocketDataQueue
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http import WebSocketReader, WebSocketWriter
 
 from parlour import protocol
 from parlour.audit import Event
@@ -35,6 +39,8 @@ from parlour.spaces import Conn, Delivery
 log = logging.getLogger("parlour.web")
 
 HEARTBEAT_SECONDS: Final = 25.0
+# A ping with no payload (RFC 6455 5.5.2), as Site.heartbeat sends it.
+PING_FRAME: Final = b"\x89\x00"
 # Frames up to twice the protocol bound are read and answered with "too-large"; beyond that
 # aiohttp stops reading and closes with 1009, so no client makes the server buffer more.
 READ_LIMIT: Final = 2 * protocol.MAX_FRAME
@@ -52,6 +58,11 @@ REFUSAL_CLOSE_WAIT: Final = 2.0
 # of the largest frames, several times what a whole room of eight sends a newcomer. A page that
 # stalls past it is dropped (its page reconnects), so that nobody who sends to it has to wait.
 BACKLOG_LIMIT: Final = 8 * protocol.MAX_FRAME
+# Text frames a socket may have handled at once, as they are read, from one read of its
+# socket; the rest of that read waits its turn behind every other socket (Site.socket).
+INLINE_PER_READ: Final = 16
+# What aiohttp's reader may hold for the handler before it stops reading the socket.
+READER_QUEUE: Final = 2**16
 
 CSP: Final = "; ".join(
     [
@@ -305,6 +316,102 @@ class QuietRunner(web.AppRunner):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def text_frame(data: bytes) -> bytes:
+    """A server's text frame (RFC 6455 5.2: FIN, never masked), header and payload in one
+    bytes, so that a delivery is one write."""
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 65_536:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + data
+    return b"\x81\x7f" + size.to_bytes(8, "big") + data
+
+
+# What the inbox puts in aiohttp's queue for a frame it read but could not finish at once.
+DEFERRED: Final = WSMessage(WSMsgType.TEXT, None, "deferred")
+
+
+class Inbox(WebSocketDataQueue):
+    """aiohttp's queue between a socket's frame reader and its handler, with a short way round.
+
+    aiohttp's reader parses every frame (masking, fragments, limits, UTF-8) and puts it here;
+    the handler task would then be woken for it, one loop turn and a future per message, and
+    then yield another turn for fairness. A text frame that arrives while the handler has
+    nothing in hand goes to `inline` instead, as it is read, and its answers are written at
+    once: no task wakes. `inline` returns the deliveries it could not make without waiting
+    (a delay, a close); those, control frames, and every frame while anything is queued or
+    the handler is busy take the queue, so that the order of answers never changes. So do
+    those past INLINE_PER_READ of one read: a client that sends flat out is served one frame
+    per loop turn by the handler, as before, behind everyone else.
+    """
+
+    def __init__(
+        self, protocol: web.RequestHandler, limit: int, *, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(protocol, limit, loop=loop)
+        self.inline: Callable[[str], list[Delivery] | None] | None = None
+        self.busy = False  # the handler is acting on a frame it took from the queue
+        self.credit = INLINE_PER_READ
+        self.deferred: deque[list[Delivery]] = deque()
+        self.heard = True  # read anything since the last heartbeat (Site.heartbeat)
+        self.pinged = False
+
+    def read_started(self) -> None:
+        self.credit = INLINE_PER_READ
+        self.heard = True
+
+    def feed_data(self, data: WSMessage | WSMessageTextBytes, size: int) -> None:
+        inline = self.inline
+        if (
+            inline is not None
+            and data[0] is WSMsgType.TEXT
+            and self.credit > 0
+            and not self.busy
+            and not self._buffer
+        ):
+            self.credit -= 1
+            try:
+                later = inline(data[1])
+            except Exception:
+                log.exception("error handling a frame")
+                raise  # aiohttp's reader fails the socket, and the handler ends it
+            if later is None:
+                return
+            self.deferred.append(later)
+            data, size = DEFERRED, 0
+        super().feed_data(data, size)
+
+
+class RelaySocket(web.WebSocketResponse):
+    """A WebSocketResponse whose reader feeds an Inbox.
+
+    This is WebSocketResponse._post_start as aiohttp 3.14 writes it, with the queue made by
+    us (aiohttp has no argument for it) and the start of each read told to the inbox. The
+    heartbeat is Site.heartbeat's, one timer for every socket: aiohttp's would reset a timer
+    of the socket's own at every read.
+    """
+
+    inbox: Inbox
+
+    def _post_start(
+        self, request: web.BaseRequest, protocol: str | None, writer: WebSocketWriter
+    ) -> None:
+        self._ws_protocol = protocol
+        self._writer = writer
+        loop = self._loop
+        assert loop is not None
+        self.inbox = Inbox(request.protocol, READER_QUEUE, loop=loop)
+        self._reader = self.inbox
+        self._parser = WebSocketReader(
+            self._reader,
+            self._max_msg_size,
+            compress=bool(self._compress),
+            decode_text=self._decode_text,
+        )
+        request.protocol.set_parser(self._parser, data_received_cb=self.inbox.read_started)
+        request.protocol.keep_alive(False)
+
+
 class Site:
     """The routes of one running server and the live sockets it must close on shutdown."""
 
@@ -312,7 +419,8 @@ class Site:
         self.hub = hub
         self.prefix = prefix  # the base path belongs to the listening socket: no reload moves it
         self.assets = load_assets()
-        self.sockets: dict[Conn, tuple[web.WebSocketResponse, asyncio.Transport]] = {}
+        self.sockets: dict[Conn, tuple[RelaySocket, asyncio.Transport]] = {}
+        self.heartbeat_timer: asyncio.TimerHandle | None = None
         # Every path served below the base path, for GET and HEAD. A dict lookup is not a
         # constant-time comparison, so no key here may be a secret: a host page's secret segment
         # is found by its hash instead (dispatch), which tells a prober nothing by its timing.
@@ -395,9 +503,7 @@ class Site:
     async def socket(self, request: web.Request) -> web.StreamResponse:
         # autoping off: a client's pings are frames on its message budget like any other, so
         # the handler sees them and answers them itself.
-        ws = web.WebSocketResponse(
-            heartbeat=HEARTBEAT_SECONDS, max_msg_size=READ_LIMIT, compress=False, autoping=False
-        )
+        ws = RelaySocket(max_msg_size=READ_LIMIT, compress=False, autoping=False)
         if not ws.can_prepare(request).ok or not self._origin_ok(request):
             return await self.not_found(request)
         await ws.prepare(request)
@@ -410,10 +516,15 @@ class Site:
         agent = request.headers.get("User-Agent", "")[:MAX_AGENT]
         conn, out = self.hub.connect(client_address(request, self.trusted_proxies), agent)
         self.sockets[conn] = (ws, transport)
+        inbox = ws.inbox
         try:
             await self.deliver(out)
+            inbox.inline = functools.partial(self.receive_inline, conn, transport)
             async for message in ws:
+                inbox.busy = True
                 match message.type:
+                    case WSMsgType.TEXT if message is DEFERRED:
+                        out = inbox.deferred.popleft()
                     case WSMsgType.TEXT:
                         out = self.hub.receive(conn, message.data)
                     case WSMsgType.BINARY:
@@ -434,39 +545,65 @@ class Site:
                 # waits either: without this, one client sending flat out would hold the loop,
                 # and every other room, for as long as its frames keep coming.
                 await asyncio.sleep(0)
+                inbox.busy = False
         finally:
+            inbox.inline = None
             del self.sockets[conn]
             await self.deliver(self.hub.disconnect(conn))
         return ws
 
+    def receive_inline(
+        self, conn: Conn, transport: asyncio.Transport, frame: str
+    ) -> list[Delivery] | None:
+        """A text frame as it is read (Inbox): None when all is done, else what is left to
+        deliver, which may wait."""
+        if transport.is_closing():
+            return None  # closed for its flood: the rest goes unread
+        out = self.hub.receive(conn, frame)
+        for delivery in out:
+            if delivery.delay or delivery.close is not None:
+                return out
+        self.send(out)
+        return None
+
     async def deliver(self, out: list[Delivery]) -> None:
-        encoded: dict[int, bytes] = {}  # one encoding per message, however many receive it
+        if not any(delivery.delay or delivery.close is not None for delivery in out):
+            self.send(out)
+            return
         for delivery in out:
             if delivery.delay:
                 await asyncio.sleep(delivery.delay)
+            self.send([delivery])
+            if delivery.close is None:
+                continue
             found = self.sockets.get(delivery.conn)
             if found is None or found[0].closed or found[1].is_closing():
                 continue
             ws, transport = found
-            if delivery.message is not None:
-                key = id(delivery.message)
-                data = encoded.get(key)
-                if data is None:
-                    data = encoded[key] = protocol.encode(delivery.message)
-                if transport.get_write_buffer_size() + len(data) > BACKLOG_LIMIT:
-                    log.info(
-                        "dropped %r: over %d bytes it does not read", delivery.conn, BACKLOG_LIMIT
-                    )
-                    transport.abort()  # its handler sees the socket close and says goodbye for it
-                    continue
-                try:
-                    await ws.send_frame(data, WSMsgType.TEXT)
-                except ConnectionError:
-                    log.debug("dropped a message to %r: connection gone", delivery.conn)
             if delivery.close is CLOSE_TRY_AGAIN_LATER:
                 await self.refuse(ws)
-            elif delivery.close is not None:
+            else:
                 await self.expel(delivery.conn, ws, transport, delivery.close)
+
+    def send(self, out: list[Delivery]) -> None:
+        """Write the messages of `out` (not its closes) to whoever is still there to read them."""
+        encoded: dict[int, bytes] = {}  # one encoding per message, however many receive it
+        for delivery in out:
+            if delivery.message is None:
+                continue
+            found = self.sockets.get(delivery.conn)
+            if found is None or found[0].closed or found[1].is_closing():
+                continue
+            transport = found[1]
+            key = id(delivery.message)
+            frame = encoded.get(key)
+            if frame is None:
+                frame = encoded[key] = text_frame(protocol.encode(delivery.message))
+            if transport.get_write_buffer_size() + len(frame) > BACKLOG_LIMIT:
+                log.info("dropped %r: over %d bytes it does not read", delivery.conn, BACKLOG_LIMIT)
+                transport.abort()  # its handler sees the socket close and says goodbye for it
+                continue
+            transport.write(frame)
 
     async def refuse(self, ws: web.WebSocketResponse) -> None:
         """Close a refused socket with 1013, waiting only briefly for the client's answer."""
@@ -490,6 +627,32 @@ class Site:
             await ws.send_frame(code.to_bytes(2, "big") + b"too many messages", WSMsgType.CLOSE)
         transport.close()
 
+    async def start_heartbeat(self, _app: web.Application | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self.heartbeat_timer = loop.call_later(HEARTBEAT_SECONDS, self.heartbeat)
+
+    async def stop_heartbeat(self, _app: web.Application | None = None) -> None:
+        if self.heartbeat_timer is not None:
+            self.heartbeat_timer.cancel()
+
+    def heartbeat(self) -> None:
+        """Every HEARTBEAT_SECONDS: ping each socket that has sent nothing since the last
+        beat, and drop each one that has sent nothing since its ping, not even the pong."""
+        for ws, transport in list(self.sockets.values()):
+            inbox = ws.inbox
+            if inbox.heard:
+                inbox.heard = inbox.pinged = False
+            elif not inbox.pinged:
+                if not transport.is_closing():
+                    transport.write(PING_FRAME)
+                inbox.pinged = True
+            else:
+                log.debug("dropped a socket that did not answer its ping")
+                transport.abort()  # its handler sees the socket close and says goodbye for it
+        self.heartbeat_timer = asyncio.get_running_loop().call_later(
+            HEARTBEAT_SECONDS, self.heartbeat
+        )
+
     async def close_all(self, _app: web.Application | None = None) -> None:
         """On shutdown every socket gets a clean 1001, so clients know to reconnect."""
         await asyncio.gather(
@@ -512,6 +675,8 @@ def build_app(hub: Hub, settings: Settings) -> tuple[web.Application, Site]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", site.dispatch)
     app.on_response_prepare.append(_security_headers)
+    app.on_startup.append(site.start_heartbeat)
+    app.on_shutdown.append(site.stop_heartbeat)
     app.on_shutdown.append(site.close_all)
     return app, site
 
