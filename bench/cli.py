@@ -26,6 +26,7 @@ from bench import (
     procfs,
     reach,
     relay,
+    relaycpu,
     report,
     startup,
     stun,
@@ -35,7 +36,18 @@ from bench.plan import FULL, QUICK, Plan
 from bench.report import Section
 from bench.server import Launch
 
-SECTIONS = ("start", "connections", "relay", "joins", "floods", "page", "call", "stun", "reach")
+SECTIONS = (
+    "start",
+    "connections",
+    "relay",
+    "relaycpu",
+    "joins",
+    "floods",
+    "page",
+    "call",
+    "stun",
+    "reach",
+)
 DISTURBED = 0.10
 QUIET_FOR = 3.0
 
@@ -48,9 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--server-loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="what-if: run the unchanged server on uvloop (default: as shipped, asyncio)",
+        choices=("shipped", "asyncio", "uvloop"),
+        default="shipped",
+        help="what-if: run the unchanged server on asyncio or uvloop (default: as shipped, "
+        "uvloop where it is installed)",
     )
     parser.add_argument(
         "--nice",
@@ -134,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             "start": lambda: startup.measure(launch, plan, first_start),
             "connections": lambda: connections.measure(launch, plan, args.seed * 1000),
             "relay": lambda: relay.measure(launch, plan, args.seed * 2000),
+            "relaycpu": lambda: relaycpu.measure(launch, plan, args.seed * 5000),
             "joins": lambda: joins.measure(launch, plan, args.seed * 3000),
             "floods": lambda: floods.measure(launch, plan, args.seed * 4000),
             "page": lambda: page.measure(launch),

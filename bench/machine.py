@@ -41,6 +41,8 @@ def describe(server_loop: str, nofile: int, niceness: int) -> list[str]:
         generator_loop = "uvloop"
     except ImportError:
         generator_loop = "asyncio"
+    if server_loop == "shipped":
+        server_loop = f"as shipped ({generator_loop})"
     return [
         f"machine: {_cpu_model()}, {procfs.cores()} cores, {_memory_gib():.0f} GiB, "
         f"Linux {platform.release()}",

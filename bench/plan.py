@@ -22,6 +22,14 @@ class Plan:
     relay_warmup: float = 2.0
     relay_windows: int = 5
     relay_window: float = 3.0
+    # relaycpu: three builds side by side (bench/relaycpu.py)
+    relaycpu_rates: tuple[float, ...] = (2_000.0, 5_000.0, 10_000.0)
+    saturation_pairs: int = 1_000  # more pairs, so that each stays under the rate limit
+    saturation_rate: float = 40_000.0
+    relaycpu_warmup: float = 2.0
+    relaycpu_windows: int = 3
+    relaycpu_window: float = 3.0
+    relaycpu_trip_runs: int = 2
     flood_workers: int = 4
     flood_concurrency: int = 16  # joins in flight, per worker
     flood_rooms: int = 1_000
@@ -48,6 +56,10 @@ QUICK = replace(
     relay_warmup=1.0,
     relay_windows=3,
     relay_window=2.0,
+    relaycpu_warmup=1.0,
+    relaycpu_windows=2,
+    relaycpu_window=2.0,
+    relaycpu_trip_runs=1,
     flood_windows=3,
     flood_window=1.5,
     floods_quiet=2.0,

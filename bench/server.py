@@ -30,31 +30,46 @@ POLL_INTERVAL: Final = 0.002  # a poll, not a test: short so it adds little to t
 STOP_TIMEOUT: Final = 30.0
 
 
-# `--server-loop uvloop` runs the unchanged server with uvloop's event loop: a what-if for a
-# recommendation, never the default. asyncio.run() takes its loop from the policy set here.
-UVLOOP_WRAPPER: Final = (
-    "import runpy, sys, uvloop; uvloop.install(); sys.argv[0] = 'parlour'; "
+# `parlour serve` runs on uvloop where it is installed, else on asyncio. `--server-loop` is a
+# what-if: "asyncio" hides uvloop from the server (its import fails, as where it is not
+# installed); "uvloop" installs uvloop's policy first, which also puts a build that predates
+# the choice (bench/builds.py) on uvloop.
+WRAPPERS: Final = {
+    "asyncio": "import sys; sys.modules['uvloop'] = None; ",
+    "uvloop": "import uvloop; uvloop.install(); ",
+}
+RUN_PARLOUR: Final = (
+    "import runpy, sys; sys.argv[0] = 'parlour'; "
     "runpy.run_module('parlour', run_name='__main__', alter_sys=True)"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Launch:
-    """How every server of a bench run is started.
+    """How a server is started.
 
     `pycache` receives the compiled bytecode: an installed Parlour has it (pip compiles on
     install), while a source checkout run with PYTHONDONTWRITEBYTECODE would compile every
     module on every start and make the cold start look worse than any real deployment.
+
+    `python` and `cwd` start another build (bench/builds.py): an interpreter whose
+    environment holds it, run outside this checkout, which `-m` would otherwise import first.
+    `module` other than "parlour" is a stand-in taking `--config FILE` (bench/floor.py).
     """
 
     pycache: Path
-    loop: str = "asyncio"
+    loop: str = "shipped"
+    python: str = sys.executable
+    cwd: Path | None = None
+    module: str = "parlour"
 
     def command(self, config: Path) -> list[str]:
+        if self.module != "parlour":
+            return [self.python, "-m", self.module, "--config", str(config)]
         serve = ["serve", "--config", str(config)]
-        if self.loop == "uvloop":
-            return [sys.executable, "-c", UVLOOP_WRAPPER, *serve]
-        return [sys.executable, "-m", "parlour", *serve]
+        if self.loop in WRAPPERS:
+            return [self.python, "-c", WRAPPERS[self.loop] + RUN_PARLOUR, *serve]
+        return [self.python, "-m", "parlour", *serve]
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -118,6 +133,7 @@ class Server:
             started = time.perf_counter()
             self.process = subprocess.Popen(
                 launch.command(self.config),
+                cwd=launch.cwd,
                 env=launch.environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
