@@ -133,18 +133,7 @@ class Internet:
         self.routers.append(router)
         space.ip("link", "set", "lo", "up")
         # Outside leg: "out" here, "r<N>" enslaved to the public bridge.
-        space.ip(
-            "link",
-            "add",
-            "out",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            f"r{number}",
-            "netns",
-            self.public.name,
-        )
+        space.ip(*f"link add out type veth peer name r{number} netns {self.public.name}".split())
         self.public.ip("link", "set", f"r{number}", "master", "wan", "up")
         space.ip("addr", "add", f"{router.outside}/24", "dev", "out")
         space.ip("link", "set", "out", "up")
@@ -174,18 +163,7 @@ class Internet:
         address = f"10.0.{router.number}.{index + 1}"
         space.ip("link", "set", "lo", "up")
         peer = f"h{index}"
-        space.ip(
-            "link",
-            "add",
-            "eth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            peer,
-            "netns",
-            router.namespace.name,
-        )
+        space.ip(*f"link add eth0 type veth peer name {peer} netns {router.namespace.name}".split())
         router.namespace.ip("link", "set", peer, "master", "lan", "up")
         space.ip("addr", "add", f"{address}/24", "dev", "eth0")
         space.ip("link", "set", "eth0", "up")

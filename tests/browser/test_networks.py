@@ -141,16 +141,19 @@ ENDS = """async () => {
 }"""
 
 
-def assert_relayed(people: tuple[Person, Person], over: str) -> None:
+def assert_relayed(people: tuple[Person, Person], over: str) -> set[str]:
     """Each person's connection has a relay at one end at least (theirs or the other's), and
-    every relay on it was reached `over` ("udp", "tcp" or "tls")."""
+    every relay on it was reached `over` ("udp", "tcp" or "tls"). The relay addresses used."""
     ends = [person.page.evaluate(ENDS) for person in people]
     relays = {at: way for seen in ends for at, way in seen["relays"].items()}
+    every: set[str] = set()
     for seen in ends:
         [pair] = seen["pairs"]
-        used = [end["at"] for end in pair if end["type"] == "relay"]
+        used = {end["at"] for end in pair if end["type"] == "relay"}
         assert used, f"not relayed: {pair}"
         assert {relays.get(at) for at in used} == {over}, f"{pair}, relays: {relays}"
+        every |= used
+    return every
 
 
 def test_blocked_udp_is_relayed_over_tcp(town: Town) -> None:
@@ -202,25 +205,25 @@ def test_wrong_turn_secret_names_who_cannot_be_reached(town: Town) -> None:
     wait_decoding(ada.page, 1, "Ada, from Grace, with Hedy unreachable")
 
 
-# coturn lets an allocation live this long between two refreshes (its default is an hour).
-# Chromium refreshes an allocation of under two minutes at half its life, so every 5 s each
-# allocation shows coturn its credentials again, and the old ones stop working soon after
-# they expire.
-ALLOCATION_S = 10
-
-
 def test_a_relayed_call_outlives_its_credentials(town: Town) -> None:
     """turn.lifetime = 60: at three quarters of it each page asks for fresh credentials, gets
-    them, and the relayed call moves to allocations made with them, still decoding after the
-    first ones have expired and coturn can no longer have kept a single allocation made with
-    them."""
+    them, and the relayed call moves to allocations made with them; it still decodes after
+    the first ones have expired.
+
+    Why "moves" is what is checked: coturn looks at credentials again only when Chromium
+    refreshes an allocation, one minute before its lifetime ends (or at half of a lifetime
+    under two minutes). coturn 4.6.1 grants 600 s on a refresh (seen in its log, also with
+    --max-allocate-lifetime set lower), so an allocation made with the first credentials would
+    be refused only minutes after they expire: longer than a test should run, and no proof
+    then either. Within a minute, what shows that the call no longer needs them is that it is
+    carried by other allocations, made under the new usernames.
+    """
     homes = [town.internet.home(town.internet.router(Nat.SYMMETRIC)) for _ in "ab"]
-    extra = (f"--max-allocate-lifetime={ALLOCATION_S}",)
-    site = town.serve(Relay(lifetime=60, extra=extra))
+    site = town.serve(Relay(lifetime=60))
     assert site.coturn is not None
     people = town.person(homes[0], "Ada"), town.person(homes[1], "Grace")
     call_of_two(*people)
-    assert_relayed(people, "udp")
+    before = assert_relayed(people, "udp")
     first = [turn_username(person, "joined") for person in people]
     expired = max(int(name.split(":")[0]) for name in first)
 
@@ -235,14 +238,14 @@ def test_a_relayed_call_outlives_its_credentials(town: Town) -> None:
     ]
     for old, new in zip(first, fresh, strict=True):
         assert int(new.split(":")[0]) > int(old.split(":")[0]), (old, new)
-        # coturn's word that the call took them: an allocation under the new username.
         site.coturn.output.expect(rf"new, realm=<[^>]*>, username=<{re.escape(new)}>", scaled(30))
-    # The call goes on all along, until no allocation made with the first credentials is left.
-    while time.time() < expired + ALLOCATION_S + 2:
+    # The call goes on all along, until the first credentials have expired.
+    while time.time() < expired + 2:
         for person, name in zip(people, ("Ada", "Grace"), strict=True):
             wait_decoding(person.page, 1, f"{name}, as the first credentials run out")
     call_of_two(*people)
-    assert_relayed(people, "udp")
+    after = assert_relayed(people, "udp")
+    assert not before & after, f"still on the first allocations: {before & after}"
 
 
 def turn_username(person: Person, kind: str) -> str:
