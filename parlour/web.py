@@ -16,6 +16,7 @@ import hmac
 import logging
 import mimetypes
 import re
+import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -316,15 +317,20 @@ class QuietRunner(web.AppRunner):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# The header of a server's text frame (RFC 6455 5.2: FIN, opcode 1, never masked), by size.
+_SHORT_HEADERS: Final = [bytes((0x81, size)) for size in range(126)]
+_MEDIUM_HEADER = struct.Struct("!BBH").pack
+_LONG_HEADER = struct.Struct("!BBQ").pack
+
+
 def text_frame(data: bytes) -> bytes:
-    """A server's text frame (RFC 6455 5.2: FIN, never masked), header and payload in one
-    bytes, so that a delivery is one write."""
+    """`data` as a text frame, header and payload in one bytes: a delivery is one write."""
     size = len(data)
     if size < 126:
-        return bytes((0x81, size)) + data
+        return _SHORT_HEADERS[size] + data
     if size < 65_536:
-        return b"\x81\x7e" + size.to_bytes(2, "big") + data
-    return b"\x81\x7f" + size.to_bytes(8, "big") + data
+        return _MEDIUM_HEADER(0x81, 126, size) + data
+    return _LONG_HEADER(0x81, 127, size) + data
 
 
 # What the inbox puts in aiohttp's queue for a frame it read but could not finish at once.

@@ -8,6 +8,8 @@ import json
 import aiohttp
 import pytest
 from aiohttp import WSMsgType
+from aiohttp._websocket.reader import WebSocketDataQueue
+from aiohttp.http import WebSocketReader
 from pytest_aiohttp import AiohttpClient
 
 from parlour import web
@@ -84,3 +86,23 @@ async def test_a_socket_that_answers_its_pings_stays(
     message = await reading
     assert json.loads(message.data) == {"type": "pong", "id": 2}
     await ws.close()
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
+async def test_text_frames_read_back_whole_at_every_header_size(size: int) -> None:
+    """text_frame's three header sizes, as a WebSocket reader (aiohttp's) reads them."""
+    queue = WebSocketDataQueue(Paused(), 2**20, loop=asyncio.get_running_loop())
+    reader = WebSocketReader(queue, 2**20, compress=False, decode_text=True)
+    text = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    assert reader.feed_data(web.text_frame(text)) == (False, b"")
+    message = await queue.read()
+    assert (message.type, message.data) == (WSMsgType.TEXT, text.decode())
+
+
+class Paused:
+    """What aiohttp's queue asks of the protocol it may pause."""
+
+    _reading_paused = False
+
+    def pause_reading(self) -> None:
+        self._reading_paused = True
