@@ -7,16 +7,21 @@ address of its own through a trusted proxy's X-Forwarded-For.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import aiohttp
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from parlour import keys
-from tests.browser.calling import link_url
+from parlour.door import MAX_WAITING
+from tests.browser.calling import TIMEOUT_S, link_url, own_tile, wait_decoding
 from tests.browser.conftest import PASSPHRASE, Person, open_person
-from tests.browser.test_front_door import WAITING, knock, row
+from tests.browser.test_front_door import WAITING, knock, row, waiting_list
 from tests.geodb import write_country_db
 from tests.support import ParlourProcess, host_secret, write_config
 
@@ -148,3 +153,45 @@ def test_a_host_page_in_the_background_chimes_notifies_and_counts_in_its_title(
     ada.page.get_by_role("button", name="Cancel").click()
     expect(row(page, "Ada")).to_have_count(0)
     expect(page).to_have_title(title)
+
+
+async def _knock_flood(ws_url: str, count: int, until: threading.Event) -> int:
+    """`count` strangers knock, each from an address of its own, and keep waiting (their
+    sockets open) `until` it is set; returns how many were told `waiting`."""
+    # No limit on the session's connections (aiohttp's default is 100 at a time).
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        sockets = []
+        for n in range(count):
+            address = f"10.9.{n // 250}.{n % 250}"
+            ws = await session.ws_connect(ws_url, headers={"X-Forwarded-For": address})
+            await ws.receive_json()  # welcome
+            await ws.send_json({"type": "knock", "name": f"Stranger {n}", "to": "Grandma"})
+            sockets.append(ws)
+        told = [(await ws.receive_json())["type"] for ws in sockets]
+        await asyncio.to_thread(until.wait, TIMEOUT_S)
+        for ws in sockets:
+            await ws.close()
+    return told.count("waiting")
+
+
+def test_five_hundred_knocks_do_not_keep_a_host_from_answering_the_one_they_expect(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    grandma = host_page(browser, people, server)
+    ada = from_address(browser, people, server.url, "203.0.113.60")
+    knock(ada.page, "Ada", "Grandma")
+    expect(row(grandma.page, "Ada")).to_have_count(1)
+
+    answered = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        flood = pool.submit(asyncio.run, _knock_flood(server.ws_url, 500, answered))
+        # Answered once the list is full and the strangers still pour in: it keeps Ada (the
+        # oldest unexpected knock goes first), and the page stays quick enough to click.
+        expect(waiting_list(grandma.page).locator(":scope > li")).to_have_count(MAX_WAITING)
+        button = grandma.page.get_by_role("button", name="Call Ada", exact=True)
+        button.click()
+        answered.set()
+        assert flood.result(timeout=TIMEOUT_S) == 500
+    expect(own_tile(ada.page, "Ada")).to_be_visible()
+    wait_decoding(ada.page, 1, "Ada")
+    wait_decoding(grandma.page, 1, "Grandma")
