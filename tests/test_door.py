@@ -409,3 +409,21 @@ def test_a_desk_whose_secret_was_replaced_hears_nothing_more_and_can_do_nothing(
     visitor = door.one(fresh)["visitors"][0]["id"]
     door.send(leaked, {"type": "answer", "visitor": visitor})
     assert door.one(leaked)["code"] == "not-a-host"
+
+
+def test_a_relay_only_hosts_calls_are_relay_only_for_everyone_in_them() -> None:
+    private = host("private", GRANDMA_SECRET, ["Doctor"], ["Ada"], relay_only=True)
+    door = door_hub(private, TUTOR)
+    desk = door.desk()
+    door.take(desk)
+    ada = door.knock("Ada", to="doctor")
+    door.take(ada)
+    door.send(desk, {"type": "answer", "visitor": door.one(desk)["visitor"]["id"]})
+    assert door.take(desk)[0]["relay_only"] is True
+    assert door.one(ada)["relay_only"] is True
+    tutor = door.desk(TUTOR_SECRET)
+    door.take(tutor)
+    pupil = door.knock("Pupil", to="Mr Tutor")
+    door.take(pupil)
+    door.send(tutor, {"type": "answer", "visitor": door.one(tutor)["visitor"]["id"]})
+    assert door.one(pupil)["relay_only"] is False
