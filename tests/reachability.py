@@ -44,7 +44,6 @@ class Relay:
     tls: bool = False  # also turns: on TURNS_PORT, with a self-signed certificate
     secret: str = SECRET  # coturn's; a different one than Parlour's makes every login fail
     lifetime: int = 3600  # turn.lifetime
-    extra: tuple[str, ...] = ()  # more turnserver options
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,6 @@ def serve(
                     prefix=internet.public.command(),
                     port=TURN_PORT,
                     tls_port=TURNS_PORT if relay.tls else None,
-                    extra=relay.extra,
                 )
             )
         call: dict[str, int | list[str]] = {"upload_kbps": UPLOAD_KBPS}

@@ -60,10 +60,9 @@ class Coturn:
         prefix: Sequence[str] = (),
         port: int | None = None,
         tls_port: int | None = None,
-        extra: Sequence[str] = (),
     ) -> Self:
         """On free loopback ports by default; or at `address`, with `prefix` before the command
-        (`ip netns exec NAME` runs it in a namespace, where any port is free), `extra` last."""
+        (`ip netns exec NAME` runs it in a namespace, where any port is free)."""
         folder.mkdir(parents=True, exist_ok=True)
         port = port or free_port()
         # A window of relay ports of its own, so that two test runs do not share one.
@@ -100,7 +99,7 @@ class Coturn:
             tls_port = None
             args.append("--no-tls")
         process = subprocess.Popen(
-            [*args, *extra],
+            args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
