@@ -25,7 +25,7 @@ import { RoomLock } from "./roomlock.js";
 import { SafetyNotice } from "./safety.js";
 import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
-import { SELF, Stage } from "./stage.js";
+import { SCREEN, SELF, Stage } from "./stage.js";
 
 /** @typedef {import("./call.js").Participant} Participant */
 /** @typedef {import("./tiles.js").TileView} TileView */
@@ -66,6 +66,9 @@ const ui = {
   lockButton: byId("lock-button"),
   lockShortcut: byId("lock-shortcut"),
   deskButton: /** @type {HTMLButtonElement} */ (byId("desk-button")),
+  screenNews: byId("screen-news"),
+  sharing: byId("sharing"),
+  shareShortcut: byId("share-shortcut"),
 };
 
 const media = new LocalMedia();
@@ -253,6 +256,8 @@ function listen(signaling, call, talk, lock) {
   });
   call.addEventListener("participant-removed", (event) => {
     stage.remove(who(event).id);
+    stage.remove(SCREEN + who(event).id);
+    showScreenNews();
     safety.forget(who(event).id);
     syncPending();
   });
@@ -381,6 +386,7 @@ function enter(name) {
   ui.callTitle.textContent = door ? "In the call" : "In the room";
   ui.lockButton.hidden = door;
   ui.lockShortcut.hidden = door;
+  ui.shareShortcut.hidden = !media.canShare;
   ui.deskButton.hidden = mode !== "host";
   ui.call.hidden = false;
   controls.active = true;
@@ -434,8 +440,40 @@ function show(p) {
     quality: p.quality,
     safetyCode: p.safetyCode,
   });
+  if (p.screen) {
+    stage.add(SCREEN + p.id).update({
+      name: `${p.name}'s screen`,
+      stream: p.screen,
+      micOff: false,
+      cameraOff: false,
+      picture: true,
+      mirrored: false,
+      status: "",
+      quality: null,
+      safetyCode: null,
+      screen: true,
+    });
+  } else {
+    stage.remove(SCREEN + p.id);
+  }
+  showScreenNews();
   updateWaiting();
 }
+
+/** Who shares a screen now, in one line for everyone else; the sharer's own notice to stop. */
+function showScreenNews() {
+  const names = session ? [...session.call.participants.values()].filter((p) => p.screen).map((p) => p.name) : [];
+  ui.screenNews.textContent = !names.length
+    ? ""
+    : names.length === 1
+      ? `${names[0]} is sharing their screen`
+      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are sharing their screens`;
+  ui.sharing.hidden = !session || !media.sharing;
+}
+byId("stop-sharing").addEventListener("click", () => {
+  media.stopScreen();
+  controls.share.focus(); // the notice and its button go away: focus must land somewhere near
+});
 
 function updateWaiting() {
   // A front-door call has no link to copy: whoever comes next knocks.
@@ -484,6 +522,9 @@ function leave() {
   ui.banner.textContent = "";
   clearTimeout(lockNoticeTimer);
   ui.lockNotice.textContent = "";
+  media.stopScreen();
+  ui.screenNews.textContent = "";
+  ui.sharing.hidden = true;
   controls.lockState(false);
   ui.call.hidden = true;
   if (hosting) {
@@ -498,6 +539,7 @@ function leave() {
 
 media.addEventListener("change", () => {
   if (session) stage.tiles.get(SELF)?.update(selfView(session.name));
+  showScreenNews();
 });
 window.addEventListener("pagehide", () => {
   session?.call.stop();

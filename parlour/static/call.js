@@ -10,8 +10,8 @@
  * What the server says (someone left) never ends a connection that still carries media: only
  * the person's own sealed goodbye, or the media connection itself closing or failing, does.
  *
- * The call itself understands only the sealed kinds that make a call: hello, state, sdp, ice
- * and bye. Every other kind (chat, the lock, and later files or a shared screen) belongs to a
+ * The call itself understands only the sealed kinds that make a call: hello, state, sdp, ice,
+ * screen (which of a connection's transceivers carries a shared screen) and bye. Every other kind (chat, the lock, and later files or a shared screen) belongs to a
  * feature module that registers a handler for it with handle(), so a feature comes without
  * editing this file. schema.js still says which kinds exist and what is in them.
  *
@@ -37,6 +37,7 @@ import { PAIR } from "./schema.js";
  * @property {MediaStream} stream
  * @property {boolean} audio  microphone on
  * @property {boolean} video  camera on
+ * @property {MediaStream | null} screen  the screen they share, while its frames come
  * @property {"connecting" | "connected" | "reconnecting" | "failed" | "unreachable"} connection
  *   unreachable: not connected within the bound; retries go on in the background
  * @property {number} level   0..1
@@ -51,7 +52,7 @@ import { PAIR } from "./schema.js";
  */
 
 /** The kinds the call handles itself; no feature may take them over. */
-const CORE = new Set(["hello", "state", "sdp", "ice", "bye"]);
+const CORE = new Set(["hello", "state", "sdp", "ice", "screen", "bye"]);
 
 const STATS_MS = 2_000;
 const LEVELS_MS = 200;
@@ -199,6 +200,7 @@ export class Call extends EventTarget {
         return;
       case "sdp":
       case "ice":
+      case "screen": // names a transceiver: in order with the descriptions that made it
         void this.links.get(session)?.receive(message);
         return;
       case "bye":
@@ -244,6 +246,7 @@ export class Call extends EventTarget {
       stream: link.remote,
       audio: hello.audio,
       video: hello.video,
+      screen: null,
       connection: "connecting",
       level: 0,
       quality: null,
@@ -252,6 +255,8 @@ export class Call extends EventTarget {
     this.participants.set(session, participant);
     this.links.set(session, link);
     this.follow(session, link, participant);
+    // A screen shared already goes to the newcomer too, in the first offer or right after it.
+    void link.setScreen(this.media.track("screen"));
     if (!hello.reply) link.offer();
     this.rebudget();
     this.emit("participant-added", { participant });
@@ -259,7 +264,10 @@ export class Call extends EventTarget {
 
   /** @param {string} session @param {PeerLink} link @param {Participant} participant */
   follow(session, link, participant) {
-    link.addEventListener("media", () => this.updated(participant));
+    link.addEventListener("media", () => {
+      participant.screen = link.screen.getVideoTracks().length ? link.screen : null;
+      this.updated(participant);
+    });
     link.addEventListener("ended", () => this.remove(session));
     link.addEventListener("refused", () => this.warn("certificate"));
     link.addEventListener("state", () => {

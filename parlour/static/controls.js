@@ -56,12 +56,14 @@ export class Controls {
     this.mic = button(toolbar, "mic-button");
     this.camera = button(toolbar, "camera-button");
     this.flip = button(toolbar, "flip-button");
+    this.share = button(toolbar, "share-button");
     this.chat = button(toolbar, "chat-button");
     this.fullscreen = button(toolbar, "fullscreen-button");
     this.lock = button(toolbar, "lock-button");
     this.locked = false;
     this.mic.addEventListener("click", () => this.toggleMic());
     this.camera.addEventListener("click", () => void this.toggleCamera());
+    this.share.addEventListener("click", () => void this.toggleShare());
     this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "The other camera could not be started."));
     this.lock.addEventListener("click", actions.lock);
     button(toolbar, "settings-button").addEventListener("click", actions.settings);
@@ -88,6 +90,10 @@ export class Controls {
     this.camera.disabled = !m.hasCamera;
     this.camera.classList.toggle("off", dark);
     this.flip.hidden = !m.canFlip;
+    // Not offered where the browser cannot share (phones): a button that can only fail is noise.
+    this.share.hidden = !m.canShare;
+    describe(this.share, m.sharing ? "Stop sharing screen" : "Share screen");
+    this.share.classList.toggle("active", m.sharing);
     const full = document.fullscreenElement === this.target;
     describe(this.fullscreen, full ? "Exit full screen" : "Full screen", full ? "shrink" : "expand");
     // Like the others, the name says what a press does; the icon shows how the room is now.
@@ -117,6 +123,23 @@ export class Controls {
     if (!this.media.hasCamera) return;
     const on = !this.media.cameraOn;
     await this.run(() => this.media.setCameraOn(on), "The camera could not be started. It may be in use by another app.");
+  }
+
+  async toggleShare() {
+    if (!this.media.canShare) return;
+    if (this.media.sharing) {
+      this.media.stopScreen();
+      return;
+    }
+    try {
+      await this.media.shareScreen();
+    } catch (error) {
+      // Cancelling the browser's picker is a choice, not a problem to report.
+      if (!(error instanceof DOMException && error.name === "NotAllowedError")) {
+        this.actions.problem("The screen could not be shared.");
+      }
+    }
+    this.render();
   }
 
   /** @param {() => Promise<unknown>} step @param {string} failure */
@@ -159,6 +182,7 @@ export class Controls {
     const table = {
       m: () => this.toggleMic(),
       v: () => void this.toggleCamera(),
+      s: () => void this.toggleShare(),
       c: () => this.actions.chat(true),
       f: () => void this.toggleFullscreen(),
       p: this.actions.pinSpeaker,

@@ -81,6 +81,36 @@ export function gridRects(count, width, height, gap = GAP) {
 export function pinnedRects(count, width, height, gap = GAP) {
   const others = count - 1;
   if (others <= 0) return gridRects(count, width, height, gap);
+  const { main, strip } = mainAndStrip(others, width, height, gap);
+  const big = fit(main.w, main.h, aspectRange(main.w, main.h, true));
+  return [{ x: (main.w - big.w) / 2, y: (main.h - big.h) / 2, ...big }, ...strip];
+}
+
+/**
+ * The presenter layout: shared screens fill the stage (side by side when two people share),
+ * the people in a strip as beside a pinned tile. A screen is shown whole, letterboxed, so its
+ * rectangle is all the room there is rather than a tile's shape.
+ * @param {number} screens @param {number} people @param {number} width @param {number} height @param {number} [gap]
+ * @returns {Rect[]}  the screens' first, then the people's
+ */
+export function presenterRects(screens, people, width, height, gap = GAP) {
+  const { main, strip } = people ? mainAndStrip(people, width, height, gap) : { main: { x: 0, y: 0, w: width, h: height }, strip: [] };
+  const cols = screens > 1 && main.w >= main.h ? screens : 1;
+  const rows = Math.ceil(screens / cols);
+  const w = (main.w - gap * (cols - 1)) / cols;
+  const h = (main.h - gap * (rows - 1)) / rows;
+  /** @type {Rect[]} */
+  const shown = [];
+  for (let i = 0; i < screens; i++) shown.push({ x: (i % cols) * (w + gap), y: Math.floor(i / cols) * (h + gap), w, h });
+  return [...shown, ...strip];
+}
+
+/**
+ * The large area and the strip of `others` beside it (landscape) or below it (portrait).
+ * @param {number} others @param {number} width @param {number} height @param {number} gap
+ * @returns {{main: Rect, strip: Rect[]}}
+ */
+function mainAndStrip(others, width, height, gap) {
   /** @type {Rect[]} */
   const strip = [];
   let main;
@@ -100,8 +130,7 @@ export function pinnedRects(count, width, height, gap = GAP) {
     for (let i = 0; i < others; i++) strip.push({ x: left + i * (w + gap), y, w, h: w });
     main = { w: width, h: height - stripH - gap, x: 0, y: 0 };
   }
-  const big = fit(main.w, main.h, aspectRange(main.w, main.h, true));
-  return [{ x: (main.w - big.w) / 2, y: (main.h - big.h) / 2, ...big }, ...strip];
+  return { main, strip };
 }
 
 /**

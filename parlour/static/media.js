@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * This device's camera and microphone: acquiring them, muting, switching, processing, level.
- * No DOM. Each track is held by its role (roles.js): the mesh listens for "tracks" and swaps
+ * This device's camera and microphone: acquiring them, muting, switching, processing, level;
+ * and the screen it shares. No DOM. Each track is held by its role (roles.js): the mesh listens for "tracks" and swaps
  * what it sends in that role with replaceTrack, so nobody else's call is interrupted when this
  * person changes a device.
  *
@@ -25,7 +25,7 @@
  * @property {Partial<Processing>} [processing]
  */
 
-import { scaleLevel } from "./mesh.js";
+import { SCREEN_FPS, scaleLevel } from "./mesh.js";
 
 /** @typedef {import("./roles.js").Role} Role */
 
@@ -69,6 +69,45 @@ export class LocalMedia extends EventTarget {
     this.audioContext = null;
     /** @type {Float32Array<ArrayBuffer>} */
     this.samples = new Float32Array(512);
+  }
+
+  /** Whether this browser can share a screen at all: phones cannot. */
+  get canShare() {
+    return typeof navigator.mediaDevices?.getDisplayMedia === "function";
+  }
+
+  /** Whether a screen is being shared now. */
+  get sharing() {
+    return this.sources.has("screen");
+  }
+
+  /**
+   * Ask the browser for a screen, window or tab to share. The screen is kept apart from
+   * `stream`: the own tile never shows it, so the sharer never looks at a mirror of their
+   * screen inside their screen. Its sound is not asked for: the call has no transceiver for it
+   * yet. Refused or cancelled in the browser's picker: throws, and nothing changes.
+   */
+  async shareScreen() {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: SCREEN_FPS } }, audio: false });
+    const [track] = stream.getVideoTracks();
+    // Chromium then keeps resolution over frame rate and tunes its encoder for text.
+    track.contentHint = "detail";
+    // The browser's own "Stop sharing" bar ends the track: the share stops as if pressed here.
+    track.addEventListener("ended", () => this.stopScreen(track));
+    this.stopScreen();
+    this.sources.set("screen", track);
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { role: "screen", track } }));
+    this.changed();
+  }
+
+  /** Stop sharing (the one track, if named: a late `ended` of an older share changes nothing). @param {MediaStreamTrack} [which] */
+  stopScreen(which) {
+    const track = this.track("screen");
+    if (!track || (which && which !== track)) return;
+    this.sources.delete("screen");
+    track.stop();
+    this.dispatchEvent(new CustomEvent("tracks", { detail: { role: "screen", track: null } }));
+    this.changed();
   }
 
   /** The track this device sends in a role, or null. @param {Role} role */
@@ -276,6 +315,7 @@ export class LocalMedia extends EventTarget {
 
   /** Release every device (leaving, or the page going away). */
   stop() {
+    this.stopScreen();
     for (const track of this.stream.getTracks()) {
       track.stop();
       this.stream.removeTrack(track);

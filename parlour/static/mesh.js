@@ -6,9 +6,12 @@
  *
  * Each transceiver has a role (roles.js): the offering side adds the call's roles in a fixed
  * order, the answering side gives the offered transceivers theirs, and from then on a track is
- * sent and shown by what it is for, not by its kind.
+ * sent and shown by what it is for, not by its kind. A shared screen is one more video
+ * transceiver, added by whoever shares, sending only; which one it is the sharer says in a
+ * sealed `screen` message naming its mid, never left to order or guesswork.
  *
- * Events: media ({role}: what is shown of that role changed), state (connection changed),
+ * Events: media ({role}: what is shown of that role changed; role "screen": the other side's
+ * shared screen, in `screen`, came or went), state (connection changed),
  * ended (the other side closed its connection for good), refused (a session description named
  * a certificate other than the one announced when the pair's key was agreed).
  */
@@ -38,6 +41,13 @@ export const CONNECT_BOUND_MS = 15_000;
 const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
 const AUDIO_KBPS = 40;
+/**
+ * While this page shares its screen, the screen takes this part of each connection's video
+ * budget and the camera the rest: text on a screen smears long before a face does.
+ */
+export const SCREEN_PART = 0.6;
+/** A screen changes little and needs sharp detail more than motion (PROTOCOL.md, step 8). */
+export const SCREEN_FPS = 15;
 
 /**
  * The video send settings for a share of the upload budget: resolution and frame rate step
@@ -47,6 +57,24 @@ const AUDIO_KBPS = 40;
 export function videoEncoding(kbps) {
   const scale = kbps >= 1200 ? 1 : kbps >= 600 ? 1.5 : kbps >= 300 ? 2 : 3;
   return { maxBitrate: kbps * 1000, scaleResolutionDownBy: scale, maxFramerate: kbps >= 300 ? 30 : 15 };
+}
+
+/**
+ * The send settings of a shared screen: full resolution always (text must stay readable), and
+ * fewer frames a second instead when the share is small.
+ * @param {number} kbps
+ */
+export function screenEncoding(kbps) {
+  return { maxBitrate: kbps * 1000, scaleResolutionDownBy: 1, maxFramerate: kbps >= 300 ? SCREEN_FPS : 5 };
+}
+
+/**
+ * One connection's video budget divided between camera and screen.
+ * @param {number} kbps @param {boolean} sharing  this page sends a screen on that connection
+ */
+export function divideVideo(kbps, sharing) {
+  const screen = sharing ? Math.round(kbps * SCREEN_PART) : 0;
+  return { camera: kbps - screen, screen };
 }
 
 /**
@@ -125,6 +153,18 @@ export class PeerLink extends EventTarget {
     this.transceivers = new Map();
     /** What is shown of each role the other side sends. @type {Map<Role, MediaStreamTrack>} */
     this.shown = new Map();
+    /** The other side's shared screen while its frames come; no track when they share none. */
+    this.screen = new MediaStream();
+    /** The mid the other side last named as its screen's, or null: they share none. @type {string | null} */
+    this.remoteScreenMid = null;
+    /** The transceiver this page sends its screen on, sending only. @type {RTCRtpTransceiver | null} */
+    this.ownScreen = null;
+    /** The screen this page shares, to be sent once the call's own transceivers are agreed. @type {MediaStreamTrack | null} */
+    this.wantScreen = null;
+    /** Whether the first negotiation placed the microphone and camera: a screen may follow. */
+    this.placed = false;
+    /** The mid this page last named as its screen's in a `screen` message. @type {string | null} */
+    this.announcedMid = null;
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** Incoming negotiation messages, handled strictly one after another. */
@@ -191,11 +231,16 @@ export class PeerLink extends EventTarget {
       void this.send({ kind: "ice", candidate: candidate ? candidate.toJSON() : null });
     };
     pc.ontrack = ({ track, transceiver }) => {
-      const role = this.roleOf(transceiver);
-      if (!role) return; // a newer client's extra transceiver: nothing here knows what it is for
-      const show = () => this.show(role, track);
+      // The role is asked at every change: a screen's transceiver may be named only after its
+      // track arrived, and one not named at all (a newer client's) is shown as nothing.
+      const show = () => {
+        const role = this.roleOf(transceiver);
+        if (role === "screen") this.showScreen();
+        else if (role) this.show(role, track);
+      };
       track.addEventListener("unmute", show);
       track.addEventListener("mute", show);
+      track.addEventListener("ended", () => this.showScreen());
       show();
     };
     pc.onconnectionstatechange = () => this.connectionChanged();
@@ -213,7 +258,9 @@ export class PeerLink extends EventTarget {
    * @returns {Role | null}
    */
   roleOf(transceiver) {
+    if (transceiver === this.ownScreen) return null; // sends only: nothing comes back on it
     for (const [role, known] of this.transceivers) if (known === transceiver) return role;
+    if (transceiver.mid !== null && transceiver.mid === this.remoteScreenMid) return "screen";
     const role = offeredRole(transceiver.receiver.track.kind, (r) => this.transceivers.has(r));
     if (role) this.transceivers.set(role, transceiver);
     return role;
@@ -236,6 +283,66 @@ export class PeerLink extends EventTarget {
     this.emit("media", { role });
   }
 
+  /**
+   * Show the other side's screen: the track of the transceiver they named, while it is live and
+   * brings frames; nothing when they named none.
+   */
+  showScreen() {
+    const mid = this.remoteScreenMid;
+    const transceiver = mid === null ? undefined : this.pc.getTransceivers().find((t) => t.mid === mid && t !== this.ownScreen);
+    const track = transceiver?.receiver.track;
+    const live = track && track.readyState === "live" && !track.muted ? track : null;
+    const old = this.screen.getVideoTracks()[0] ?? null;
+    if (old === live) return;
+    if (old) this.screen.removeTrack(old);
+    if (live) this.screen.addTrack(live);
+    this.emit("media", { role: "screen" });
+  }
+
+  /**
+   * Share a screen on this connection, or stop: an extra transceiver, never the camera's.
+   * Added only once the first negotiation has placed the microphone and camera, so that the
+   * other side cannot take the screen's transceiver for the camera's.
+   * @param {MediaStreamTrack | null} track
+   */
+  async setScreen(track) {
+    this.wantScreen = track;
+    if (this.closed) return;
+    if (!track) {
+      if (!this.ownScreen) return;
+      this.ownScreen.stop(); // negotiation follows: the other side's track ends
+      this.ownScreen = null;
+      this.announcedMid = null;
+      await this.send({ kind: "screen", mid: null });
+      await this.applyBudget();
+      return;
+    }
+    if (this.ownScreen) await this.ownScreen.sender.replaceTrack(track);
+    else this.addScreen();
+    await this.applyBudget();
+  }
+
+  addScreen() {
+    if (!this.wantScreen || this.ownScreen || !this.placed || this.closed) return;
+    const { screen } = divideVideo(this.budgetKbps, true);
+    this.ownScreen = this.pc.addTransceiver(this.wantScreen, {
+      direction: "sendonly",
+      streams: [new MediaStream([this.wantScreen])],
+      sendEncodings: [screen ? screenEncoding(screen) : { maxFramerate: SCREEN_FPS }],
+    });
+  }
+
+  /**
+   * Name this page's screen transceiver to the other side once its mid is settled in a
+   * description just sent; a rolled-back offer may have named another, so it is said again.
+   */
+  async announceScreen() {
+    const mid = this.ownScreen?.mid ?? null;
+    if (mid === null || mid === this.announcedMid) return;
+    this.announcedMid = mid;
+    await this.send({ kind: "screen", mid });
+  }
+
   /** @param {string} what @param {unknown} error */
   warn(what, error) {
     if (!this.closed) console.warn(`parlour: ${what}:`, error);
@@ -250,6 +357,7 @@ export class PeerLink extends EventTarget {
     const description = this.pc.localDescription;
     if (!description || (description.type !== "offer" && description.type !== "answer")) return;
     await this.send({ kind: "sdp", description: { type: description.type, sdp: description.sdp } });
+    await this.announceScreen();
   }
 
   /**
@@ -262,13 +370,16 @@ export class PeerLink extends EventTarget {
       const transceiver = this.pc.addTransceiver(track ?? KIND[role], { direction: "sendrecv", streams: [this.media.stream] });
       this.transceivers.set(role, transceiver);
     }
+    this.placed = true;
+    this.addScreen();
   }
 
   /** Answering: send this page's track of each role on the offered transceiver of that role. */
   attachLocal() {
     for (const transceiver of this.pc.getTransceivers()) {
       const role = this.roleOf(transceiver);
-      if (!role || transceiver.direction === "sendrecv") continue;
+      // The other side's screen comes only that way: nothing is sent back on it.
+      if (!role || role === "screen" || transceiver.direction === "sendrecv") continue;
       transceiver.direction = "sendrecv";
       void transceiver.sender.replaceTrack(this.media.track(role));
       transceiver.sender.setStreams(this.media.stream);
@@ -304,7 +415,16 @@ export class PeerLink extends EventTarget {
         this.attachLocal();
         await pc.setLocalDescription();
         await this.sendDescription();
+        if (!this.placed) {
+          this.placed = true;
+          this.addScreen(); // shared before this connection existed: offered from here
+        }
+      } else {
+        await this.applyBudget(); // a screen's transceiver takes its settings once agreed
       }
+    } else if (message.kind === "screen") {
+      this.remoteScreenMid = message.mid;
+      this.showScreen();
     } else if (message.kind === "ice") {
       try {
         await pc.addIceCandidate(message.candidate ?? undefined);
@@ -362,6 +482,7 @@ export class PeerLink extends EventTarget {
    * @param {Role} role @param {MediaStreamTrack | null} track
    */
   async replaceTrack(role, track) {
+    if (role === "screen") return this.setScreen(track);
     const transceiver = this.transceivers.get(role);
     if (transceiver?.direction === "sendrecv") await transceiver.sender.replaceTrack(track);
     if (KIND[role] === "video") await this.applyBudget();
@@ -395,11 +516,20 @@ export class PeerLink extends EventTarget {
 
   async setSendParameters() {
     if (!this.budgetKbps || this.closed) return;
-    for (const [role, { sender }] of this.transceivers) {
+    const share = divideVideo(this.budgetKbps, Boolean(this.ownScreen?.sender.track));
+    /** @type {[Role, RTCRtpTransceiver][]} */
+    const sending = [...this.transceivers];
+    if (this.ownScreen) sending.push(["screen", this.ownScreen]);
+    for (const [role, { sender }] of sending) {
       if (!sender.track) continue;
       const parameters = sender.getParameters();
       if (!parameters.encodings?.length) continue; // not negotiated yet; "connected" applies it
-      const settings = KIND[role] === "video" ? videoEncoding(this.budgetKbps) : { maxBitrate: AUDIO_KBPS * 1000 };
+      const settings =
+        role === "screen"
+          ? screenEncoding(share.screen)
+          : KIND[role] === "video"
+            ? videoEncoding(share.camera)
+            : { maxBitrate: AUDIO_KBPS * 1000 };
       for (const encoding of parameters.encodings) Object.assign(encoding, settings);
       try {
         await sender.setParameters(parameters);

@@ -1,8 +1,10 @@
 // @ts-check
 /**
  * What each track in a call is for. Tracks are known by role, not by kind: a screen shared
- * beside the camera will be a video track of its own, on a transceiver of its own, never a
- * swap of the camera. No DOM.
+ * beside the camera is a video track of its own, on a transceiver of its own, never a swap of
+ * the camera. The call's roles are known by kind and order; a screen never by order (a third
+ * video transceiver could be anything a newer client adds): the sharer names its transceiver's
+ * mid in a sealed `screen` message, and mesh.js gives that transceiver the role. No DOM.
  */
 
 /** @typedef {"microphone" | "camera" | "screen"} Role */

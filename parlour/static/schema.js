@@ -156,6 +156,8 @@ export const PAIR = /** @type {Record<string, Shape>} */ ({
       ),
     },
   },
+  // The mid of the transceiver that carries the sender's shared screen; null: none any more.
+  screen: { fields: { mid: orNull(text(1, 64)) } },
   bye: { fields: {} },
   chat: { fields: { text: text(1, MAX_CHAT) } },
   lock: { fields: { locked: boolean } },

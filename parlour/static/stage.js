@@ -2,13 +2,17 @@
 /**
  * The stage: the tiles of everyone in the call, placed by layout.js whenever someone comes or
  * goes, a tile is pinned, or the window changes shape. Two people get the other person large
- * and the other small in a corner; a pinned tile is large with the rest in a strip.
+ * and the other small in a corner; a pinned tile is large with the rest in a strip; a shared
+ * screen (a tile of its own, its id starting with SCREEN) fills the stage with the people in a
+ * strip, unless something is pinned.
  */
 
-import { GAP, gridRects, pictureInPicture, pinnedRects, place } from "./layout.js";
+import { GAP, gridRects, pictureInPicture, pinnedRects, place, presenterRects } from "./layout.js";
 import { Tile } from "./tiles.js";
 
 export const SELF = "self"; // peer ids are 8 characters, so this never collides
+/** Shared screens' tiles: SCREEN and the sharer's session id (which has no ":"). */
+export const SCREEN = "screen:";
 
 export class Stage {
   /** @param {HTMLElement} area the element whose size the tiles share @param {HTMLElement} list */
@@ -107,6 +111,11 @@ export class Stage {
   layout() {
     const ids = [...this.tiles.keys()];
     this.list.classList.toggle("alone", ids.length < 2); // nothing to pin against
+    const screens = ids.filter((id) => id.startsWith(SCREEN));
+    if (screens.length && !this.pinned) {
+      this.present(screens, ids.filter((id) => !id.startsWith(SCREEN)));
+      return;
+    }
     // Two people: the other one large, oneself small, as in a video phone.
     const focus = this.pinned ?? (ids.length === 2 ? ids.find((id) => id !== SELF) : null);
     const order = focus ? [focus, ...ids.filter((id) => id !== focus)] : ids;
@@ -119,5 +128,16 @@ export class Stage {
     const elements = order.map((id) => /** @type {Tile} */ (this.tiles.get(id)).el);
     place(elements, rects);
     elements.forEach((el, i) => el.classList.toggle("small", i > 0 && Boolean(focus)));
+  }
+
+  /** The presenter layout. @param {string[]} screens @param {string[]} people */
+  present(screens, people) {
+    const { clientWidth: width, clientHeight: height } = this.area;
+    if (!width || !height) return;
+    const rects = presenterRects(screens.length, people.length, width - 2 * GAP, height - 2 * GAP);
+    for (const rect of rects) [rect.x, rect.y] = [rect.x + GAP, rect.y + GAP];
+    const elements = [...screens, ...people].map((id) => /** @type {Tile} */ (this.tiles.get(id)).el);
+    place(elements, rects);
+    elements.forEach((el, i) => el.classList.toggle("small", i >= screens.length));
   }
 }

@@ -26,6 +26,7 @@ const SVG = "http://www.w3.org/2000/svg";
  * @property {Quality | null} quality
  * @property {string | null} safetyCode
  * @property {boolean} [pending]  someone in the room whose greeting has not arrived yet
+ * @property {boolean} [screen]  a shared screen: shown whole (fit), or cropped to fill on request
  */
 
 /** @param {string} name @returns {SVGSVGElement} */
@@ -99,8 +100,14 @@ export class Tile {
     this.detailsButton.append(icon("info"));
     this.pinButton = make("button", "tool", { type: "button", "aria-pressed": "false" });
     this.pinButton.append(icon("pin"));
+    // A shared screen is letterboxed so nothing of it is cut off; on a phone, filling the
+    // tile (cropped) may make its text large enough to read.
+    this.fitButton = make("button", "tool", { type: "button", "aria-pressed": "false", "aria-label": "Fill the tile" });
+    this.fitButton.append(icon("expand"));
+    this.fitButton.hidden = true;
+    this.fitButton.addEventListener("click", () => this.setFill(this.fitButton.getAttribute("aria-pressed") !== "true"));
     const tools = make("div", "tile-tools");
-    tools.append(this.detailsButton, this.pinButton);
+    tools.append(this.fitButton, this.detailsButton, this.pinButton);
     this.micOff = make("span", "flag", { role: "img", "aria-label": "Microphone off" });
     this.micOff.append(icon("mic-off"));
     this.camOff = make("span", "flag", { role: "img", "aria-label": "Camera off" });
@@ -155,7 +162,9 @@ export class Tile {
     this.body.classList.toggle("pending", Boolean(view.pending));
     this.status.textContent = view.status;
     this.pinButton.hidden = Boolean(view.pending);
-    this.detailsButton.hidden = this.self || Boolean(view.pending);
+    this.detailsButton.hidden = this.self || Boolean(view.pending) || Boolean(view.screen);
+    this.fitButton.hidden = !view.screen;
+    this.el.classList.toggle("screen", Boolean(view.screen));
     const grade = view.quality?.grade;
     this.quality.className = `quality ${grade ?? "unknown"}`;
     this.quality.setAttribute("aria-label", grade ? `Connection ${grade}` : "Connection not measured yet");
@@ -169,6 +178,13 @@ export class Tile {
       document.addEventListener("pointerdown", retry, { once: true });
       document.addEventListener("keydown", retry, { once: true });
     });
+  }
+
+  /** Crop a shared screen to fill its tile, or show it whole. @param {boolean} fill */
+  setFill(fill) {
+    this.fitButton.setAttribute("aria-pressed", String(fill));
+    this.fitButton.setAttribute("aria-label", fill ? "Fit the screen" : "Fill the tile");
+    this.el.classList.toggle("fill", fill);
   }
 
   /** @param {boolean} on */

@@ -148,14 +148,23 @@ def shared_call(browser: Browser) -> Iterator[SharedCall]:
         call.close()
 
 
-def open_person(browser: Browser, crowd: list[Person], url: str, **context_options: Any) -> Person:
+def open_person(
+    browser: Browser,
+    crowd: list[Person],
+    url: str,
+    init_scripts: tuple[str, ...] = (),
+    **context_options: Any,
+) -> Person:
     """A new browser context (its own storage, like another person's browser) opening `url`.
 
+    `init_scripts` run in the page before its own (to take a browser feature away, say);
     `context_options` go to Playwright's new_context: viewport, is_mobile, has_touch...
     """
     context = browser.new_context(**context_options)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(WATCH_PEER_CONNECTIONS)
+    for script in init_scripts:
+        context.add_init_script(script)
     page = context.new_page()
     person = Person(page)
 

@@ -179,6 +179,10 @@ class FakeTransceiver {
     this.sender = new FakeSender(track);
     this.receiver = { track: new FakeTrack(kind, { muted: true }), getSynchronizationSources: () => [] };
   }
+
+  stop() {
+    this.direction = "stopped";
+  }
 }
 
 /**
@@ -236,6 +240,8 @@ export class FakePeerConnection {
 
   /** The answer: the directions this side chose, an m= line each. */
   async setLocalDescription() {
+    // A transceiver added here gets its mid when a description first includes it, as in a browser.
+    this.transceivers.forEach((t, index) => (t.mid ??= String(index)));
     const lines = this.transceivers.map((t) => `m=${t.receiver.track.kind} 9 UDP/TLS/RTP/SAVPF 0\r\na=${t.direction}`);
     this.localDescription = { type: "answer", sdp: `v=0\r\n${lines.join("\r\n")}\r\n` };
     this.signalingState = "stable";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { aspectRange, GAP, grid, gridRects, pictureInPicture, pinnedRects, place } from "../../parlour/static/layout.js";
+import { aspectRange, GAP, grid, gridRects, pictureInPicture, pinnedRects, place, presenterRects } from "../../parlour/static/layout.js";
 
 const STAGES = [
   [1280, 720],
@@ -103,4 +103,25 @@ test("place() moves each element to its rectangle in whole pixels, gliding only 
   place(/** @type {any} */ ([first]), [{ x: 50, y: 60, w: 200, h: 100 }]);
   assert.equal(first.style.transform, "translate(50px, 60px)");
   assert.deepEqual(committed, ["none"], "a later move glides");
+});
+
+test("presenter layout: one or two screens take the stage, each larger than any person in the strip", () => {
+  for (const [width, height] of STAGES) {
+    for (const screens of [1, 2]) {
+      for (let people = 1; people <= 5; people++) {
+        const rects = presenterRects(screens, people, width, height);
+        assert.equal(rects.length, screens + people);
+        for (const r of rects) assert.ok(inside(r, width, height), `${JSON.stringify(r)} off a ${width}x${height} stage`);
+        for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) assert.ok(apart(rects[i], rects[j]));
+        const smallestScreen = Math.min(...rects.slice(0, screens).map((r) => r.w * r.h));
+        const largestPerson = Math.max(...rects.slice(screens).map((r) => r.w * r.h));
+        assert.ok(smallestScreen > 2 * largestPerson, `${width}x${height}, ${screens} screens, ${people} people`);
+      }
+    }
+  }
+});
+
+test("presenter layout: a single screen fills all but the strip", () => {
+  const [screen] = presenterRects(1, 3, 1280, 720);
+  assert.ok(screen.w * screen.h > 0.6 * 1280 * 720);
 });

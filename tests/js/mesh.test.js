@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { afterEach, mock, test } from "node:test";
 
-import { CONNECT_BOUND_MS, PeerLink, routeOf, videoEncoding, videoShare } from "../../parlour/static/mesh.js";
+import {
+  CONNECT_BOUND_MS,
+  divideVideo,
+  PeerLink,
+  routeOf,
+  SCREEN_PART,
+  screenEncoding,
+  videoEncoding,
+  videoShare,
+} from "../../parlour/static/mesh.js";
 import { fakeMedia, FakeTrack, installFakeWebRTC } from "./fakes.js";
 
 installFakeWebRTC();
@@ -143,6 +152,83 @@ test("the upload budget goes to the camera's sender; the microphone's keeps the 
   assert.deepEqual(microphone.sender.parameters.encodings, [{ maxBitrate: 40_000 }]);
   assert.deepEqual(camera.sender.parameters.encodings, [videoEncoding(500)]);
   assert.deepEqual(videoEncoding(500), { maxBitrate: 500_000, scaleResolutionDownBy: 2, maxFramerate: 30 });
+});
+
+test("a shared screen goes on a transceiver of its own, sending only, after the camera's, named by its mid", async () => {
+  const { peer, media, pc, sent } = link();
+  const screen = new FakeTrack("video");
+  await peer.setScreen(screen);
+  assert.equal(pc.transceivers.length, 0, "nothing before the call's own transceivers are placed");
+  peer.offer();
+  assert.deepEqual(
+    pc.transceivers.map((t) => [t.direction, t.sender.track]),
+    [
+      ["sendrecv", media.track("microphone")],
+      ["sendrecv", media.track("camera")],
+      ["sendonly", screen],
+    ],
+  );
+  await pc.setLocalDescription();
+  await peer.sendDescription();
+  assert.deepEqual(sent.slice(-1), [{ kind: "screen", mid: "2" }]);
+  await peer.sendDescription();
+  assert.equal(sent.filter((m) => m.kind === "screen").length, 1, "named once while its mid stays");
+  await peer.setScreen(null);
+  assert.equal(pc.transceivers[2].direction, "stopped");
+  assert.equal(sending(pc.transceivers[1]), media.track("camera"), "the camera goes on");
+  assert.deepEqual(sent.at(-1), { kind: "screen", mid: null });
+});
+
+test("an answering side that shares adds its screen only after answering the first offer", async () => {
+  const { peer, pc } = link();
+  const screen = new FakeTrack("video");
+  await peer.setScreen(screen);
+  assert.equal(pc.transceivers.length, 0);
+  await peer.receive({ kind: "sdp", description: offer(["audio", "video"]) });
+  assert.equal(pc.transceivers.length, 3);
+  assert.equal(peer.transceivers.get("camera"), pc.transceivers[1]);
+  assert.equal(sending(pc.transceivers[2]), screen);
+  assert.equal(pc.transceivers[2].direction, "sendonly");
+});
+
+test("the other side's screen is shown once named by its mid, apart from their camera, and goes when they stop", async () => {
+  const { peer, pc } = link();
+  /** @type {string[]} */
+  const changes = [];
+  peer.addEventListener("media", (event) => changes.push(/** @type {CustomEvent} */ (event).detail.role));
+  await peer.receive({ kind: "sdp", description: offer(["audio", "video", "video"]) });
+  const [, video, shared] = pc.transceivers;
+  video.receiver.track.frames(true);
+  shared.receiver.track.frames(true);
+  assert.deepEqual(peer.screen.getTracks(), [], "not shown before it is named");
+  assert.equal(shared.direction, "recvonly", "nothing is sent back on their screen");
+  await peer.receive({ kind: "screen", mid: "2" });
+  assert.deepEqual(peer.screen.getTracks(), [shared.receiver.track]);
+  assert.equal(peer.remote.getTracks().includes(shared.receiver.track), false, "not in their tile");
+  assert.equal(peer.remote.getVideoTracks()[0], video.receiver.track);
+  shared.receiver.track.frames(false);
+  assert.deepEqual(peer.screen.getTracks(), [], "hidden while no frames come");
+  shared.receiver.track.frames(true);
+  await peer.receive({ kind: "screen", mid: null });
+  assert.deepEqual(peer.screen.getTracks(), []);
+  assert.deepEqual(changes.filter((role) => role === "screen").length, 4);
+});
+
+test("while sharing, the screen takes 60 % of the connection's video budget at full resolution, the camera the rest", async () => {
+  const { peer, pc } = link();
+  peer.offer();
+  await peer.setScreen(new FakeTrack("video"));
+  await peer.setBudget(1000);
+  const [microphone, camera, screen] = pc.transceivers;
+  assert.deepEqual(microphone.sender.parameters.encodings, [{ maxBitrate: 40_000 }]);
+  assert.deepEqual(screen.sender.parameters.encodings, [{ maxBitrate: 600_000, scaleResolutionDownBy: 1, maxFramerate: 15 }]);
+  assert.deepEqual(camera.sender.parameters.encodings, [videoEncoding(400)]);
+  await peer.setScreen(null);
+  assert.deepEqual(camera.sender.parameters.encodings, [videoEncoding(1000)], "the camera has it all again");
+  assert.equal(SCREEN_PART, 0.6);
+  assert.deepEqual(divideVideo(293, true), { camera: 117, screen: 176 });
+  assert.deepEqual(divideVideo(293, false), { camera: 293, screen: 0 });
+  assert.equal(screenEncoding(176).maxFramerate, 5, "few frames rather than a blurred screen");
 });
 
 test("each sender's share of the budget follows PROTOCOL.md's formula and bounds", () => {
