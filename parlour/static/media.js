@@ -88,7 +88,10 @@ export class LocalMedia extends EventTarget {
    * yet. Refused or cancelled in the browser's picker: throws, and nothing changes.
    */
   async shareScreen() {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: SCREEN_FPS } }, audio: false });
+    // selfBrowserSurface: the call's own tab is not offered, whose share would be a mirror of
+    // a mirror for everyone; surfaceSwitching lets the person change tabs without stopping.
+    const options = { video: { frameRate: { max: SCREEN_FPS } }, audio: false, selfBrowserSurface: "exclude", surfaceSwitching: "include" };
+    const stream = await navigator.mediaDevices.getDisplayMedia(/** @type {DisplayMediaStreamOptions} */ (options));
     const [track] = stream.getVideoTracks();
     // Chromium then keeps resolution over frame rate and tunes its encoder for text.
     track.contentHint = "detail";

@@ -289,7 +289,9 @@ export class PeerLink extends EventTarget {
    */
   showScreen() {
     const mid = this.remoteScreenMid;
-    const transceiver = mid === null ? undefined : this.pc.getTransceivers().find((t) => t.mid === mid && t !== this.ownScreen);
+    // A mid naming the microphone's, the camera's or this page's own transceiver names no screen.
+    const taken = new Set([this.ownScreen, ...this.transceivers.values()]);
+    const transceiver = mid === null ? undefined : this.pc.getTransceivers().find((t) => t.mid === mid && !taken.has(t));
     const track = transceiver?.receiver.track;
     const live = track && track.readyState === "live" && !track.muted ? track : null;
     const old = this.screen.getVideoTracks()[0] ?? null;

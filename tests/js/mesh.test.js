@@ -212,6 +212,9 @@ test("the other side's screen is shown once named by its mid, apart from their c
   await peer.receive({ kind: "screen", mid: null });
   assert.deepEqual(peer.screen.getTracks(), []);
   assert.deepEqual(changes.filter((role) => role === "screen").length, 4);
+  await peer.receive({ kind: "screen", mid: "1" });
+  assert.deepEqual(peer.screen.getTracks(), [], "the camera's transceiver is never a screen");
+  assert.equal(peer.remote.getVideoTracks()[0], video.receiver.track);
 });
 
 test("while sharing, the screen takes 60 % of the connection's video budget at full resolution, the camera the rest", async () => {
