@@ -60,8 +60,12 @@ REFUSAL_CLOSE_WAIT: Final = 2.0
 # stalls past it is dropped (its page reconnects), so that nobody who sends to it has to wait.
 BACKLOG_LIMIT: Final = 8 * protocol.MAX_FRAME
 # Text frames a socket may have handled at once, as they are read, from one read of its
-# socket; the rest of that read waits its turn behind every other socket (Site.socket).
-INLINE_PER_READ: Final = 16
+# socket; the rest of that read waits its turn behind every other socket (Site.socket), one
+# frame a loop turn, which costs more a frame. At 16, a server saturated by 2,000 busy sockets
+# fell behind by more than 16 frames a socket and then to a quarter of its rate (the queued
+# way could never catch up); at 64, a socket must be over three seconds behind at its 20 a
+# second for that. A flooder is closed by its budget within a few reads either way.
+INLINE_PER_READ: Final = 64
 # What aiohttp's reader may hold for the handler before it stops reading the socket.
 READER_QUEUE: Final = 2**16
 
