@@ -256,7 +256,7 @@ export class Call extends EventTarget {
     this.links.set(session, link);
     this.follow(session, link, participant);
     // A screen shared already goes to the newcomer too, in the first offer or right after it.
-    void link.setScreen(this.media.track("screen"));
+    void link.setScreen(this.media.track("screen"), this.media.screenSound);
     if (!hello.reply) link.offer();
     this.rebudget();
     this.emit("participant-added", { participant });
@@ -358,7 +358,9 @@ export class Call extends EventTarget {
 
   /** @param {{role: import("./roles.js").Role, track: MediaStreamTrack | null}} detail */
   onTracks({ role, track }) {
-    for (const link of this.links.values()) void link.replaceTrack(role, track);
+    for (const link of this.links.values()) {
+      void (role === "screen" ? link.setScreen(track, this.media.screenSound) : link.replaceTrack(role, track));
+    }
   }
 
   onMediaChange() {

@@ -50,6 +50,8 @@ export class LocalMedia extends EventTarget {
     this.stream = new MediaStream();
     /** @type {Map<Role, MediaStreamTrack>} */
     this.sources = new Map();
+    /** The sound of the shared screen (a tab's, where the browser offers it), or null. @type {MediaStreamTrack | null} */
+    this.screenSound = null;
     this.micMuted = false;
     this.cameraOn = false;
     this.hasMic = false;
@@ -84,13 +86,21 @@ export class LocalMedia extends EventTarget {
   /**
    * Ask the browser for a screen, window or tab to share. The screen is kept apart from
    * `stream`: the own tile never shows it, so the sharer never looks at a mirror of their
-   * screen inside their screen. Its sound is not asked for: the call has no transceiver for it
-   * yet. Refused or cancelled in the browser's picker: throws, and nothing changes.
+   * screen inside their screen. Its sound is asked for too: browsers offer it for a tab
+   * (Chromium: a checkbox), some for a whole screen; it goes beside the picture on a
+   * transceiver of its own. Refused or cancelled in the picker: throws, and nothing changes.
    */
   async shareScreen() {
     // selfBrowserSurface: the call's own tab is not offered, whose share would be a mirror of
     // a mirror for everyone; surfaceSwitching lets the person change tabs without stopping.
-    const options = { video: { frameRate: { max: SCREEN_FPS } }, audio: false, selfBrowserSurface: "exclude", surfaceSwitching: "include" };
+    // systemAudio: a whole screen's sound too, where the system can give it.
+    const options = {
+      video: { frameRate: { max: SCREEN_FPS } },
+      audio: true,
+      systemAudio: "include",
+      selfBrowserSurface: "exclude",
+      surfaceSwitching: "include",
+    };
     const stream = await navigator.mediaDevices.getDisplayMedia(/** @type {DisplayMediaStreamOptions} */ (options));
     const [track] = stream.getVideoTracks();
     // Chromium then keeps resolution over frame rate and tunes its encoder for text.
@@ -98,6 +108,7 @@ export class LocalMedia extends EventTarget {
     // The browser's own "Stop sharing" bar ends the track: the share stops as if pressed here.
     track.addEventListener("ended", () => this.stopScreen(track));
     this.stopScreen();
+    this.screenSound = stream.getAudioTracks()[0] ?? null;
     this.sources.set("screen", track);
     this.dispatchEvent(new CustomEvent("tracks", { detail: { role: "screen", track } }));
     this.changed();
@@ -109,6 +120,8 @@ export class LocalMedia extends EventTarget {
     if (!track || (which && which !== track)) return;
     this.sources.delete("screen");
     track.stop();
+    this.screenSound?.stop();
+    this.screenSound = null;
     this.dispatchEvent(new CustomEvent("tracks", { detail: { role: "screen", track: null } }));
     this.changed();
   }

@@ -7,8 +7,9 @@
  * Each transceiver has a role (roles.js): the offering side adds the call's roles in a fixed
  * order, the answering side gives the offered transceivers theirs, and from then on a track is
  * sent and shown by what it is for, not by its kind. A shared screen is one more video
- * transceiver, added by whoever shares, sending only; which one it is the sharer says in a
- * sealed `screen` message naming its mid, never left to order or guesswork.
+ * transceiver (and one more audio transceiver for its sound, when the browser gives some),
+ * added by whoever shares, sending only; which ones they are the sharer says in a sealed
+ * `screen` message naming their mids, never left to order or guesswork.
  *
  * Events: media ({role}: what is shown of that role changed; role "screen": the other side's
  * shared screen, in `screen`, came or went), state (connection changed),
@@ -157,13 +158,19 @@ export class PeerLink extends EventTarget {
     this.screen = new MediaStream();
     /** The mid the other side last named as its screen's, or null: they share none. @type {string | null} */
     this.remoteScreenMid = null;
+    /** The mid they named as their screen's sound, or null: none. @type {string | null} */
+    this.remoteSoundMid = null;
     /** The transceiver this page sends its screen on, sending only. @type {RTCRtpTransceiver | null} */
     this.ownScreen = null;
+    /** The one it sends the screen's sound on, if the share has sound. @type {RTCRtpTransceiver | null} */
+    this.ownSound = null;
     /** The screen this page shares, to be sent once the call's own transceivers are agreed. @type {MediaStreamTrack | null} */
     this.wantScreen = null;
+    /** Its sound (a tab's), or null. @type {MediaStreamTrack | null} */
+    this.wantSound = null;
     /** Whether the first negotiation placed the microphone and camera: a screen may follow. */
     this.placed = false;
-    /** The mid this page last named as its screen's in a `screen` message. @type {string | null} */
+    /** The mids this page last named in a `screen` message, as "video audio", or null. @type {string | null} */
     this.announcedMid = null;
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -258,9 +265,10 @@ export class PeerLink extends EventTarget {
    * @returns {Role | null}
    */
   roleOf(transceiver) {
-    if (transceiver === this.ownScreen) return null; // sends only: nothing comes back on it
+    if (transceiver === this.ownScreen || transceiver === this.ownSound) return null; // sends only: nothing comes back
     for (const [role, known] of this.transceivers) if (known === transceiver) return role;
-    if (transceiver.mid !== null && transceiver.mid === this.remoteScreenMid) return "screen";
+    const mid = transceiver.mid;
+    if (mid !== null && (mid === this.remoteScreenMid || mid === this.remoteSoundMid)) return "screen";
     const role = offeredRole(transceiver.receiver.track.kind, (r) => this.transceivers.has(r));
     if (role) this.transceivers.set(role, transceiver);
     return role;
@@ -288,16 +296,23 @@ export class PeerLink extends EventTarget {
    * brings frames; nothing when they named none.
    */
   showScreen() {
-    const mid = this.remoteScreenMid;
     // A mid naming the microphone's, the camera's or this page's own transceiver names no screen.
-    const taken = new Set([this.ownScreen, ...this.transceivers.values()]);
-    const transceiver = mid === null ? undefined : this.pc.getTransceivers().find((t) => t.mid === mid && !taken.has(t));
-    const track = transceiver?.receiver.track;
-    const live = track && track.readyState === "live" && !track.muted ? track : null;
-    const old = this.screen.getVideoTracks()[0] ?? null;
-    if (old === live) return;
-    if (old) this.screen.removeTrack(old);
-    if (live) this.screen.addTrack(live);
+    const taken = new Set([this.ownScreen, this.ownSound, ...this.transceivers.values()]);
+    /** @param {string | null} mid @param {string} kind */
+    const track = (mid, kind) => {
+      const transceiver = mid === null ? undefined : this.pc.getTransceivers().find((t) => t.mid === mid && !taken.has(t));
+      const found = transceiver?.receiver.track;
+      return found?.kind === kind && found.readyState === "live" ? found : null;
+    };
+    const picture = track(this.remoteScreenMid, "video");
+    // Like a camera, the picture only while its frames come; the sound with the picture.
+    const video = picture && !picture.muted ? picture : null;
+    const audio = video ? track(this.remoteSoundMid, "audio") : null;
+    const old = this.screen.getTracks();
+    const now = [video, audio].filter((t) => t !== null);
+    if (old.length === now.length && old.every((t) => now.includes(t))) return;
+    for (const t of old) this.screen.removeTrack(t);
+    for (const t of now) this.screen.addTrack(t);
     this.emit("media", { role: "screen" });
   }
 
@@ -305,33 +320,36 @@ export class PeerLink extends EventTarget {
    * Share a screen on this connection, or stop: an extra transceiver, never the camera's.
    * Added only once the first negotiation has placed the microphone and camera, so that the
    * other side cannot take the screen's transceiver for the camera's.
-   * @param {MediaStreamTrack | null} track
+   * @param {MediaStreamTrack | null} track @param {MediaStreamTrack | null} [sound]  a tab's sound with it
    */
-  async setScreen(track) {
+  async setScreen(track, sound = null) {
+    const same = track === this.wantScreen && sound === this.wantSound;
     this.wantScreen = track;
-    if (this.closed) return;
-    if (!track) {
-      if (!this.ownScreen) return;
-      this.ownScreen.stop(); // negotiation follows: the other side's track ends
+    this.wantSound = track ? sound : null;
+    if (this.closed || same) return;
+    if (this.ownScreen) {
+      // A new share is new transceivers: its sound may come or go with it.
+      this.ownScreen.stop(); // negotiation follows: the other side's tracks end
+      this.ownSound?.stop();
       this.ownScreen = null;
+      this.ownSound = null;
       this.announcedMid = null;
-      await this.send({ kind: "screen", mid: null });
-      await this.applyBudget();
-      return;
+      if (!track) await this.send({ kind: "screen", mid: null, audio: null });
     }
-    if (this.ownScreen) await this.ownScreen.sender.replaceTrack(track);
-    else this.addScreen();
+    this.addScreen();
     await this.applyBudget();
   }
 
   addScreen() {
     if (!this.wantScreen || this.ownScreen || !this.placed || this.closed) return;
     const { screen } = divideVideo(this.budgetKbps, true);
+    const streams = [new MediaStream([this.wantScreen, ...(this.wantSound ? [this.wantSound] : [])])];
     this.ownScreen = this.pc.addTransceiver(this.wantScreen, {
       direction: "sendonly",
-      streams: [new MediaStream([this.wantScreen])],
+      streams,
       sendEncodings: [screen ? screenEncoding(screen) : { maxFramerate: SCREEN_FPS }],
     });
+    if (this.wantSound) this.ownSound = this.pc.addTransceiver(this.wantSound, { direction: "sendonly", streams });
   }
 
   /**
@@ -340,9 +358,10 @@ export class PeerLink extends EventTarget {
    */
   async announceScreen() {
     const mid = this.ownScreen?.mid ?? null;
-    if (mid === null || mid === this.announcedMid) return;
-    this.announcedMid = mid;
-    await this.send({ kind: "screen", mid });
+    const audio = this.ownSound?.mid ?? null;
+    if (mid === null || (this.ownSound && audio === null) || `${mid} ${audio}` === this.announcedMid) return;
+    this.announcedMid = `${mid} ${audio}`;
+    await this.send({ kind: "screen", mid, audio });
   }
 
   /** @param {string} what @param {unknown} error */
@@ -426,6 +445,7 @@ export class PeerLink extends EventTarget {
       }
     } else if (message.kind === "screen") {
       this.remoteScreenMid = message.mid;
+      this.remoteSoundMid = message.mid === null ? null : message.audio;
       this.showScreen();
     } else if (message.kind === "ice") {
       try {
@@ -484,7 +504,7 @@ export class PeerLink extends EventTarget {
    * @param {Role} role @param {MediaStreamTrack | null} track
    */
   async replaceTrack(role, track) {
-    if (role === "screen") return this.setScreen(track);
+    if (role === "screen") return this.setScreen(track, this.wantSound);
     const transceiver = this.transceivers.get(role);
     if (transceiver?.direction === "sendrecv") await transceiver.sender.replaceTrack(track);
     if (KIND[role] === "video") await this.applyBudget();

@@ -156,8 +156,8 @@ export const PAIR = /** @type {Record<string, Shape>} */ ({
       ),
     },
   },
-  // The mid of the transceiver that carries the sender's shared screen; null: none any more.
-  screen: { fields: { mid: orNull(text(1, 64)) } },
+  // The mids of the transceivers that carry the sender's shared screen and its sound; null: none.
+  screen: { fields: { mid: orNull(text(1, 64)), audio: orNull(text(1, 64)) } },
   bye: { fields: {} },
   chat: { fields: { text: text(1, MAX_CHAT) } },
   lock: { fields: { locked: boolean } },

@@ -88,6 +88,36 @@ def wait_screen_decoded(page: Page, who: str) -> None:
     eventually(page, check, f"{who} decoding a camera and a screen")
 
 
+# Per connection, the inbound audio streams that receive packets: a tab's sound is a second one.
+INBOUND_AUDIO = """async () => {
+  const out = [];
+  for (const pc of window.__pcs) {
+    if (pc.connectionState !== "connected") continue;
+    let streams = 0;
+    (await pc.getStats()).forEach((s) => {
+      const heard = s.type === "inbound-rtp" && s.kind === "audio" && (s.packetsReceived ?? 0) > 0;
+      if (heard) streams += 1;
+    });
+    out.push(streams);
+  }
+  return out;
+}"""
+
+
+def wait_screen_sound(page: Page, name: str) -> None:
+    """The share's sound (Chromium's fake capture gives one) arrives beside the microphone and
+    plays from the screen's tile, not the person's."""
+
+    def check() -> None:
+        streams = page.evaluate(INBOUND_AUDIO)
+        assert 2 in streams, f"no connection receives two audio streams: {streams}"
+        video = screen_tile(page, name).locator("video")
+        sound = video.evaluate("(v) => (v.srcObject ? v.srcObject.getAudioTracks().length : 0)")
+        assert sound == 1, f"the screen's tile has {sound} audio tracks"
+
+    eventually(page, check, f"{name}'s screen sound")
+
+
 def screen_tile(page: Page, name: str) -> Locator:
     return call_list(page).get_by_role("group", name=f"{name}'s screen", exact=True)
 
@@ -155,8 +185,9 @@ def assert_restored(viewer: Page, sharer: Page, name: str) -> None:
 def test_a_shared_screen_is_a_second_video_shown_large_and_not_mirrored_to_the_sharer(
     browser: Browser, server: ParlourProcess, people: list[Person]
 ) -> None:
-    """Grace decodes Ada's camera and screen, sees the screen large with who shares it; Ada
-    sees a notice, her own tile still shows her camera, and no tile of her own screen."""
+    """Grace decodes Ada's camera and screen, hears the screen's sound, sees the screen large with
+    who shares it; Ada sees a notice, her own tile still shows her camera, and no tile of her
+    own screen."""
     ada = open_person(browser, people, server.url, **DESKTOP)
     join(ada.page, "Ada", SHARING)
     grace = open_person(browser, people, link_url(server.url, SHARING), **DESKTOP)
@@ -164,6 +195,7 @@ def test_a_shared_screen_is_a_second_video_shown_large_and_not_mirrored_to_the_s
     expect(tile(grace.page, "Ada")).to_be_visible()
     share(ada.page)
     wait_screen_decoded(grace.page, "Grace")
+    wait_screen_sound(grace.page, "Ada")
     assert_large(grace.page, "Ada")
     expect(news(grace.page)).to_have_text("Ada is sharing their screen")
     expect(screen_tile(ada.page, "Ada")).to_have_count(0)

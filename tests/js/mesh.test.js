@@ -170,13 +170,35 @@ test("a shared screen goes on a transceiver of its own, sending only, after the 
   );
   await pc.setLocalDescription();
   await peer.sendDescription();
-  assert.deepEqual(sent.slice(-1), [{ kind: "screen", mid: "2" }]);
+  assert.deepEqual(sent.slice(-1), [{ kind: "screen", mid: "2", audio: null }]);
   await peer.sendDescription();
   assert.equal(sent.filter((m) => m.kind === "screen").length, 1, "named once while its mid stays");
   await peer.setScreen(null);
   assert.equal(pc.transceivers[2].direction, "stopped");
   assert.equal(sending(pc.transceivers[1]), media.track("camera"), "the camera goes on");
-  assert.deepEqual(sent.at(-1), { kind: "screen", mid: null });
+  assert.deepEqual(sent.at(-1), { kind: "screen", mid: null, audio: null });
+});
+
+test("a share with sound sends it on an audio transceiver of its own, named beside the picture", async () => {
+  const { peer, media, pc, sent } = link();
+  const [screen, sound] = [new FakeTrack("video"), new FakeTrack("audio")];
+  peer.offer();
+  await peer.setScreen(screen, sound);
+  assert.deepEqual(
+    pc.transceivers.map((t) => [t.receiver.track.kind, t.direction, t.sender.track]),
+    [
+      ["audio", "sendrecv", media.track("microphone")],
+      ["video", "sendrecv", media.track("camera")],
+      ["video", "sendonly", screen],
+      ["audio", "sendonly", sound],
+    ],
+  );
+  await pc.setLocalDescription();
+  await peer.sendDescription();
+  assert.deepEqual(sent.at(-1), { kind: "screen", mid: "2", audio: "3" });
+  await peer.setScreen(null);
+  assert.deepEqual([pc.transceivers[2].direction, pc.transceivers[3].direction], ["stopped", "stopped"]);
+  assert.equal(sending(pc.transceivers[0]), media.track("microphone"), "the microphone goes on");
 });
 
 test("an answering side that shares adds its screen only after answering the first offer", async () => {
@@ -202,18 +224,18 @@ test("the other side's screen is shown once named by its mid, apart from their c
   shared.receiver.track.frames(true);
   assert.deepEqual(peer.screen.getTracks(), [], "not shown before it is named");
   assert.equal(shared.direction, "recvonly", "nothing is sent back on their screen");
-  await peer.receive({ kind: "screen", mid: "2" });
+  await peer.receive({ kind: "screen", mid: "2", audio: null });
   assert.deepEqual(peer.screen.getTracks(), [shared.receiver.track]);
   assert.equal(peer.remote.getTracks().includes(shared.receiver.track), false, "not in their tile");
   assert.equal(peer.remote.getVideoTracks()[0], video.receiver.track);
   shared.receiver.track.frames(false);
   assert.deepEqual(peer.screen.getTracks(), [], "hidden while no frames come");
   shared.receiver.track.frames(true);
-  await peer.receive({ kind: "screen", mid: null });
+  await peer.receive({ kind: "screen", mid: null, audio: null });
   assert.deepEqual(peer.screen.getTracks(), []);
   assert.deepEqual(changes.filter((role) => role === "screen").length, 4);
-  await peer.receive({ kind: "screen", mid: "1" });
-  assert.deepEqual(peer.screen.getTracks(), [], "the camera's transceiver is never a screen");
+  await peer.receive({ kind: "screen", mid: "1", audio: "0" });
+  assert.deepEqual(peer.screen.getTracks(), [], "the camera's and microphone's transceivers are never a screen");
   assert.equal(peer.remote.getVideoTracks()[0], video.receiver.track);
 });
 
@@ -314,4 +336,16 @@ test("privacy mode asks the browser for relayed candidates only, and the route s
   assert.equal(/** @type {any} */ (link().pc).config.iceTransportPolicy, "all");
   const relay = { candidateType: "relay", relayProtocol: "tcp" };
   assert.equal(routeOf(relay, relay, true), "Relayed for privacy, over TCP");
+});
+
+test("the other side's screen sound plays with their screen, not in their tile", async () => {
+  const { peer, pc } = link();
+  await peer.receive({ kind: "sdp", description: offer(["audio", "video", "video", "audio"]) });
+  const [microphone, , shared, sound] = pc.transceivers;
+  await peer.receive({ kind: "screen", mid: "2", audio: "3" });
+  assert.deepEqual(peer.screen.getTracks(), [], "no picture yet: nothing");
+  shared.receiver.track.frames(true);
+  assert.deepEqual(peer.screen.getTracks(), [shared.receiver.track, sound.receiver.track]);
+  assert.deepEqual(peer.remote.getAudioTracks(), [microphone.receiver.track]);
+  assert.equal(sound.direction, "recvonly");
 });
