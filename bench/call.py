@@ -316,17 +316,19 @@ def _contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
             context.close()
 
 
-def _open(browser: Browser, made: list[BrowserContext], url: str) -> Page:
+def open_page(browser: Browser, made: list[BrowserContext], url: str, *scripts: str) -> Page:
+    """A new context (kept in `made` to be closed) watching its page, with `scripts` too."""
     context = browser.new_context()
     made.append(context)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(WATCH)
+    for script in (*scripts, WATCH):
+        context.add_init_script(script)
     page = context.new_page()
     page.goto(url)
     return page
 
 
-def _join(page: Page, name: str) -> None:
+def join(page: Page, name: str) -> None:
     page.get_by_role("textbox", name="Your name").fill(name)
     page.get_by_role("button", name="Join", exact=True).click()
 
@@ -342,14 +344,14 @@ def _join_and_time(browser: Browser, url: str, size: int) -> Start:
     link = f"{url}#{quote(passphrase)}"
     with _contexts(browser) as made:
         for number in range(size - 1):
-            page = _open(browser, made, link)
+            page = open_page(browser, made, link)
             name = f"Waiting {number + 1}"
-            _join(page, name)
+            join(page, name)
             _in_call(page, name)
             # Those already in see each other before the timed person comes.
             page.wait_for_function("(n) => window.__bench.frames.length >= n", arg=number)
-        page = _open(browser, made, link)
-        _join(page, "Timed")
+        page = open_page(browser, made, link)
+        join(page, "Timed")
         page.wait_for_function("(n) => window.__bench.frames.length >= n", arg=size - 1)
         found: dict[str, Any] = page.evaluate(
             """() => ({...window.__bench,
@@ -373,7 +375,7 @@ def _join_and_time(browser: Browser, url: str, size: int) -> Start:
 def _page_weight(browser: Browser, port: int, url: str) -> dict[str, tuple[int, int]]:
     """File name -> (bytes plain, bytes with gzip) as the server sends what the page loaded."""
     with _contexts(browser) as made:
-        page = _open(browser, made, url)
+        page = open_page(browser, made, url)
         page.get_by_role("button", name="Join", exact=True).wait_for()
         page.wait_for_load_state("networkidle")
         paths: list[str] = page.evaluate(RESOURCES)

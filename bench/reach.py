@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from bench.call import TIMEOUT_MS, WATCH, OwnCpu
+from bench.call import OwnCpu, join, open_page
 from bench.errors import BenchError
 from bench.report import Figure, Section
 from tests.chromium import CHROMIUM
@@ -35,7 +35,7 @@ from tests.netns import Internet, Nat
 from tests.reachability import Relay, launch, serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Playwright
 
 RELAYED_WITHIN: Final = 0.5  # s: a relayed call's first frame, after a direct one's
 
@@ -134,12 +134,12 @@ def _once(browsers: list[Browser], url: str) -> Run:
     link = f"{url}#{quote(f'bench room {secrets.token_hex(8)}')}"
     made: list[BrowserContext] = []
     try:
-        waiting = _open(browsers[0], made, link)
-        _join(waiting, "Waiting")
+        waiting = open_page(browsers[0], made, link, KEEP)
+        join(waiting, "Waiting")
         people = waiting.get_by_role("list", name="People in the call")
         people.get_by_role("group", name="Waiting (you)", exact=True).wait_for()
-        timed = _open(browsers[1], made, link)
-        _join(timed, "Timed")
+        timed = open_page(browsers[1], made, link, KEEP)
+        join(timed, "Timed")
         timed.wait_for_function("() => window.__bench.frames.length >= 1")
         found: dict[str, Any] = timed.evaluate("() => window.__bench")
         route = timed.evaluate(ROUTE)
@@ -152,22 +152,6 @@ def _once(browsers: list[Browser], url: str) -> Run:
     submitted = found["submitted"]
     waited = max(0.0, ended - max(began, submitted))
     return Run((min(found["frames"]) - submitted - waited) / 1000, route)
-
-
-def _open(browser: Browser, made: list[BrowserContext], url: str) -> Page:
-    context = browser.new_context()
-    made.append(context)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(KEEP)
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    page.goto(url)
-    return page
-
-
-def _join(page: Page, name: str) -> None:
-    page.get_by_role("textbox", name="Your name").fill(name)
-    page.get_by_role("button", name="Join", exact=True).click()
 
 
 def _section(direct: list[Run], relayed: list[Run], others: str) -> Section:
