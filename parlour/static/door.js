@@ -59,7 +59,7 @@ export class DoorPage {
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.ticker = undefined;
     byId("door-to-field").hidden = !several;
-    this.name.value = prefs.load("name") ?? "";
+    this.name.value ||= prefs.load("name") ?? ""; // what was typed before the script came stays
     this.form.hidden = false;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -74,6 +74,7 @@ export class DoorPage {
       this.setState("asking");
       ask(name, to);
     });
+    this.button.disabled = false; // shipped disabled, like Join, until its handler is here
     this.cancelButton.addEventListener("click", () => {
       if (this.state === "form") return;
       cancel();

@@ -128,7 +128,7 @@ export class Prejoin {
       },
       { speaker: () => {}, problem: (text) => this.showProblem(text) },
     );
-    this.name.value = prefs.load("name") ?? "";
+    this.name.value ||= prefs.load("name") ?? ""; // what was typed before the script came stays
     const fromLink = linkPassphrase();
     if (fromLink) {
       this.passphrase.value = fromLink;
@@ -143,6 +143,9 @@ export class Prejoin {
       prefs.save("name", name);
       join(name, this.passphrase.value);
     });
+    // The page ships Join disabled: a click before this module runs would submit the form the
+    // browser's way, reloading the page and losing the link's passphrase.
+    this.button.disabled = false;
     this.retry.addEventListener("click", () => void this.openMedia());
     this.micToggle.addEventListener("click", () => media.setMicMuted(!media.micMuted));
     this.camToggle.addEventListener("click", () => void media.setCameraOn(!media.cameraOn).catch(() => {}));

@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
 from parlour import keys
 from tests.browser.calling import (
@@ -280,6 +280,31 @@ def test_a_browser_without_webrtc_is_told_it_cannot_make_calls(
     ).to_contain_text("recent Firefox, Chrome, Edge or Safari")
     expect(page.get_by_role("button", name="Join", exact=True)).to_be_disabled()
     expect(preview(page)).to_be_hidden()
+
+
+def test_join_waits_for_the_page_script_so_a_quick_click_cannot_send_the_passphrase(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """On a slow line the form is on screen before the script that handles it. A click then
+    must not submit it the browser's way: that reloads the page, drops the link's passphrase
+    and would put the typed fields in the address. Join is offered once the script is there."""
+    person = open_person(browser, people, "about:blank")
+    page = person.page
+    held: list[Route] = []
+    page.route("**/static/app.js", lambda route: held.append(route))
+    page.goto(link_url(server.url, PASSPHRASE), wait_until="commit")
+    def asked() -> None:
+        assert held, "not yet"
+
+    eventually(page, asked, "the page asks for its script")
+    join_button = page.get_by_role("button", name="Join", exact=True)
+    expect(join_button).to_be_visible()
+    expect(join_button).to_be_disabled()
+    held[0].continue_()
+    page.get_by_role("textbox", name="Your name").fill("Ada")
+    join_button.click()
+    expect(page.get_by_role("group", name="Ada (you)", exact=True)).to_be_visible()
+    assert page.url == server.url, page.url  # the page took the fragment away; nothing added
 
 
 def _assert_equal(got: object, want: object) -> None:
