@@ -15,30 +15,56 @@ from bench.server import Launch, Server
 from bench.window import Span, between, mark
 
 
-def measure(launch: Launch, plan: Plan, seed: int) -> Section:
+def steady_windows(
+    launch: Launch,
+    plan: Plan,
+    seed: int,
+    pairs: int,
+    rate: float,
+    warmup: float,
+    windows: int,
+    window: float,
+) -> list[Span]:
+    """A fresh server, `pairs` pairs relaying `rate` envelopes/s in all, and what `windows`
+    windows of `window` s after `warmup` s saw (relaycpu's builds and rates use it too)."""
     spans: list[Span] = []
     with tempfile.TemporaryDirectory(prefix="parlour-bench-") as folder:
         server = Server(Path(folder), launch, open_rooms=True)
         try:
             with Pool(plan.relay_workers, server, seed) as pool:
                 workers = len(pool)
-                rate = plan.open_rate / workers
+                each = plan.open_rate / workers
                 pool.ask(
                     "open",
                     [
-                        {"pairs": n, "rate": rate, "concurrency": plan.open_concurrency}
-                        for n in shares(plan.relay_pairs, workers)
+                        {"pairs": n, "rate": each, "concurrency": plan.open_concurrency}
+                        for n in shares(pairs, workers)
                     ],
                 )
-                pool.ask("relay_start", [{"rate": plan.relay_rate / workers}] * workers)
-                time.sleep(plan.relay_warmup)
-                for _ in range(plan.relay_windows):
+                pool.ask("relay_start", [{"rate": rate / workers}] * workers)
+                time.sleep(warmup)
+                for _ in range(windows):
                     first = mark(server, [pool])
-                    time.sleep(plan.relay_window)
+                    time.sleep(window)
                     spans.append(between(first, mark(server, [pool])))
                 pool.ask("relay_stop")
         finally:
             server.stop()
+    return spans
+
+
+def measure(launch: Launch, plan: Plan, seed: int) -> Section:
+    spans = steady_windows(
+        launch,
+        plan,
+        seed,
+        plan.relay_pairs,
+        plan.relay_rate,
+        plan.relay_warmup,
+        plan.relay_windows,
+        plan.relay_window,
+    )
+    workers = plan.relay_workers
     errors = sum(s.counts["errors"] for s in spans)
     if errors:
         raise BenchError(f"the server refused {errors} envelopes: the pacing is wrong")

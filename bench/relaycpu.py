@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +19,12 @@ from bench import builds
 from bench.builds import Build
 from bench.connections import open_idle
 from bench.errors import BenchError
-from bench.plan import Plan, shares
+from bench.plan import Plan
 from bench.pool import Pool
 from bench.probing import round_trips
+from bench.relay import steady_windows
 from bench.report import Figure, Section, percentile
 from bench.server import Launch, Server
-from bench.window import Span, between, mark
 
 SATURATION = 0.0  # stands for "as fast as the generator offers" in the list of rates
 
@@ -44,29 +43,16 @@ def _relay(launch: Launch, plan: Plan, rate: float, seed: int) -> Steady:
     saturating = rate == SATURATION
     pairs = plan.saturation_pairs if saturating else plan.relay_pairs
     offered = plan.saturation_rate if saturating else rate
-    spans: list[Span] = []
-    with tempfile.TemporaryDirectory(prefix="parlour-bench-") as folder:
-        server = Server(Path(folder), launch, open_rooms=True)
-        try:
-            with Pool(plan.relay_workers, server, seed) as pool:
-                workers = len(pool)
-                each = plan.open_rate / workers
-                pool.ask(
-                    "open",
-                    [
-                        {"pairs": n, "rate": each, "concurrency": plan.open_concurrency}
-                        for n in shares(pairs, workers)
-                    ],
-                )
-                pool.ask("relay_start", [{"rate": offered / workers}] * workers)
-                time.sleep(plan.relaycpu_warmup)
-                for _ in range(plan.relaycpu_windows):
-                    first = mark(server, [pool])
-                    time.sleep(plan.relaycpu_window)
-                    spans.append(between(first, mark(server, [pool])))
-                pool.ask("relay_stop")
-        finally:
-            server.stop()
+    spans = steady_windows(
+        launch,
+        plan,
+        seed,
+        pairs,
+        offered,
+        plan.relaycpu_warmup,
+        plan.relaycpu_windows,
+        plan.relaycpu_window,
+    )
     errors = sum(s.counts["errors"] for s in spans)
     if errors:
         raise BenchError(f"{launch.module} refused {errors} envelopes at {offered:,.0f}/s")
