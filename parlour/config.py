@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -362,27 +362,35 @@ class _Reader:
             )
         return path
 
+    def tables(
+        self, tables: Mapping[str, object], kind: str, pattern: re.Pattern[str], example: str
+    ) -> Iterator[tuple[str, str, dict[str, object]]]:
+        """The [rooms.NAME] or [hosts.NAME] tables that are tables, as (name, key, table); a
+        bad name or a key the section does not have is reported on the way."""
+        allowed = {s.leaf for s in KEYS if s.section == f"{kind}s.NAME"}
+        for name, table in tables.items():
+            key = f"{kind}s.{name}"
+            if not pattern.fullmatch(name):
+                self.problem(
+                    key,
+                    f"{kind} name {show(name)} must be 1-64 characters of A-Z a-z 0-9 _ -",
+                    f"rename the table, e.g. [{kind}s.{example}]",
+                )
+            if not isinstance(table, dict):
+                self.problem(
+                    key,
+                    f"must be a table [{key}] with a verifier, got {show(table)}",
+                    f"add {kind}s with `parlour {kind} add {name}`",
+                )
+                continue
+            self.unknown(table, key, allowed)
+            yield name, key, table
+
     def hosts(self, hosts: Mapping[str, object]) -> tuple[Host, ...]:
-        allowed = {s.leaf for s in KEYS if s.section == "hosts.NAME"}
         result: list[Host] = []
         contacts_of: dict[str, str] = {}  # a folded contact -> the host it reaches
         verifiers: dict[bytes, str] = {}
-        for name, host in hosts.items():
-            key = f"hosts.{name}"
-            if not HOST_NAME.fullmatch(name):
-                self.problem(
-                    key,
-                    f"host name {show(name)} must be 1-64 characters of A-Z a-z 0-9 _ -",
-                    "rename the table, e.g. [hosts.grandma]",
-                )
-            if not isinstance(host, dict):
-                self.problem(
-                    key,
-                    f"must be a table [{key}] with a verifier, got {show(host)}",
-                    f"add hosts with `parlour host add {name}`",
-                )
-                continue
-            self.unknown(host, key, allowed)
+        for name, key, host in self.tables(hosts, "host", HOST_NAME, "grandma"):
             verifier = self.value(host, HOST_VERIFIER, f"{key}.verifier")
             contacts = self.value(host, CONTACTS, f"{key}.contacts")
             if contacts is None:
@@ -428,25 +436,9 @@ class _Reader:
         return tuple(result)
 
     def rooms(self, rooms: Mapping[str, object], max_members: int) -> tuple[Room, ...]:
-        allowed = {s.leaf for s in KEYS if s.section == "rooms.NAME"}
         result = []
         seen: dict[bytes, str] = {}
-        for name, room in rooms.items():
-            key = f"rooms.{name}"
-            if not ROOM_NAME.fullmatch(name):
-                self.problem(
-                    key,
-                    f"room name {show(name)} must be 1-64 characters of A-Z a-z 0-9 _ -",
-                    "rename the table, e.g. [rooms.lounge]",
-                )
-            if not isinstance(room, dict):
-                self.problem(
-                    key,
-                    f"must be a table [{key}] with a verifier, got {show(room)}",
-                    f"add rooms with `parlour room add {name}`",
-                )
-                continue
-            self.unknown(room, key, allowed)
+        for name, key, room in self.tables(rooms, "room", ROOM_NAME, "lounge"):
             verifier = self.value(room, VERIFIER, f"{key}.verifier")
             size = self.value(room, ROOM_MAX_MEMBERS, f"{key}.max_members", max_members)
             relay_only = self.value(room, ROOM_RELAY_ONLY, f"{key}.relay_only")
