@@ -103,7 +103,12 @@ def _room_add(args: argparse.Namespace) -> int:
     size = settings.max_members if args.max_members is None else args.max_members
     print(f"Added room {args.name} (up to {size} people) to {path}.")
     print(f"Passphrase: {passphrase}")
-    print(f"Join link:  {settings.join_link(passphrase)}")
+    link = settings.join_link(passphrase)
+    print(f"Join link:  {link}")
+    if _wants_qr(args.qr):
+        from parlour.qr import terminal_qr
+
+        print(terminal_qr(link))
     if caveat := settings.link_caveat():
         print(caveat)
     print(
@@ -112,6 +117,13 @@ def _room_add(args: argparse.Namespace) -> int:
         "A running server picks the room up when it gets SIGHUP (kill -HUP <pid>)."
     )
     return 0
+
+
+def _wants_qr(choice: bool | None) -> bool:
+    """--qr or --no-qr as given; else a QR code only on a terminal, where a phone can see it.
+    Piped or logged (a file, journald), 20-odd lines of block characters would only bury the
+    text, which stays usable as it always was."""
+    return choice if choice is not None else sys.stdout.isatty()
 
 
 def _room_remove(args: argparse.Namespace) -> int:
@@ -307,7 +319,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _load(path)
     from parlour.server import run
 
-    return run(settings, first_room=first_room)
+    return run(settings, first_room=first_room, qr=_wants_qr(args.qr))
+
+
+def _qr_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--qr",
+        action=argparse.BooleanOptionalAction,
+        help="print the join link also as a QR code (default: only when output is a terminal)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -339,6 +359,7 @@ def _parser() -> argparse.ArgumentParser:
         help="read the passphrase from one line of standard input instead of generating one",
     )
     add.add_argument("--max-members", type=int, metavar="N", help="room size, 2 to 8")
+    _qr_option(add)
     add.set_defaults(handler=_room_add)
     remove = rooms.add_parser("remove", parents=[common], help="remove a room")
     remove.add_argument("name", metavar="NAME")
@@ -405,9 +426,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how long --turn waits for each server (default: 5)",
     )
     check.set_defaults(handler=_check)
-    commands.add_parser(
+    serve = commands.add_parser(
         "serve", parents=[common], help="run the server (writes a config on first run)"
-    ).set_defaults(handler=_serve)
+    )
+    _qr_option(serve)
+    serve.set_defaults(handler=_serve)
     return parser
 
 

@@ -45,13 +45,13 @@ class StartError(Exception):
     """Something `serve` needs cannot be opened; the message says what and names the file."""
 
 
-def run(settings: Settings, *, first_room: tuple[str, str] | None = None) -> int:
+def run(settings: Settings, *, first_room: tuple[str, str] | None = None, qr: bool = False) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(_serve(settings, first_room))
+            runner.run(_serve(settings, first_room, qr))
     except StartError as exc:
         print(f"parlour: {exc} (in {settings.source})", file=sys.stderr)
         return 1
@@ -127,7 +127,7 @@ class Running:
         self.site.apply(settings.trusted_proxies)
 
 
-async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None:
+async def _serve(settings: Settings, first_room: tuple[str, str] | None, qr: bool) -> None:
     if missing := config.ticket_key_missing(settings):
         log.warning("%s", missing)
     ice = StunServers(settings.stun_servers)
@@ -169,7 +169,7 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None) -> None
             await listener.start()
         if settings.stun_enabled:
             ice.own = stun.own_url(settings, udp.bound_port())
-        _announce(settings, web_listener.bound_port() or settings.port, files, first_room)
+        _announce(settings, web_listener.bound_port() or settings.port, files, first_room, qr)
         await stop.wait()
     finally:
         log.info("shutting down: closing %d connections", len(site.sockets))
@@ -246,6 +246,7 @@ def _announce(
     port: int,
     files: tuple[Path, Path] | None,
     first_room: tuple[str, str] | None,
+    qr: bool = False,
 ) -> None:
     # The real address is the operator's; the one people open (a proxy's, or this machine's
     # name instead of 0.0.0.0) goes on its own line when it differs.
@@ -261,9 +262,13 @@ def _announce(
         lines.append(f"Self-signed certificate, SHA-256 {tls.fingerprint(files[0])}")
     if first_room is not None:
         name, passphrase = first_room
+        link = settings.join_link(passphrase, port)
         lines += [
             f'Room "{name}" passphrase: {passphrase}',
-            "Join link (share it only with the people you call): "
-            + settings.join_link(passphrase, port),
+            "Join link (share it only with the people you call): " + link,
         ]
+        if qr:
+            from parlour.qr import terminal_qr
+
+            lines.append(terminal_qr(link))
     print("\n".join(lines), flush=True)

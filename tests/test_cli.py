@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import pty
 import re
 import socket
 import stat
@@ -23,6 +24,7 @@ import pytest
 from parlour import __version__, cli, config, keys
 from parlour.settings import Host, Settings, Tls, TlsMode
 from tests.helpers import CHEAP_ITERATIONS, vectors
+from tests.qrcodes import DARK, decode_terminal, terminal_lines
 from tests.support import scaled
 
 
@@ -736,3 +738,61 @@ def test_check_reports_front_door_problems(folder: Path, parlour: Parlour) -> No
 @pytest.mark.parametrize("args", [["host"], ["host", "add"], ["host", "permit", "grandma"]])
 def test_host_usage_errors_exit_2(tmp_path: Path, args: list[str], parlour: Parlour) -> None:
     assert "usage:" in parlour(tmp_path, *args, code=2).stderr
+
+
+def test_room_add_with_qr_prints_a_code_a_reader_decodes_to_the_join_link(
+    folder: Path, parlour: Parlour
+) -> None:
+    """--qr: below the link, a QR code that zxing-cpp reads back as exactly that link."""
+    done = parlour(folder, "room", "add", "lounge", "--qr")
+    link = re.search(r"^Join link:  (\S+)$", done.stdout, re.MULTILINE)
+    assert link is not None, done.stdout
+    assert decode_terminal(done.stdout) == [link.group(1)]
+    assert "#" in link.group(1)  # the passphrase travels in the code, after "#", as in the link
+
+
+def test_room_add_prints_no_code_when_output_is_not_a_terminal(
+    folder: Path, parlour: Parlour
+) -> None:
+    """Captured output (a pipe, a file, a log) keeps to plain lines: no colours, no blocks."""
+    done = parlour(folder, "room", "add", "lounge")
+    assert "\x1b[" not in done.stdout
+    assert terminal_lines(done.stdout) == []
+    assert not set(done.stdout) & set(DARK) - {" "}
+    assert "\x1b[" not in parlour(folder, "room", "add", "den", "--qr", "--no-qr").stdout
+
+
+def test_room_add_on_a_terminal_prints_the_code_unasked(folder: Path) -> None:
+    """A real process whose stdout is a pseudo-terminal, as an operator's shell is."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "parlour", "room", "add", "lounge"],
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUTF8": "1"},
+            timeout=scaled(60.0),
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and everything read
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 0, done.stderr
+    text = output.decode("utf-8").replace("\r\n", "\n")
+    link = re.search(r"^Join link:  (\S+)$", text, re.MULTILINE)
+    assert link is not None, text
+    assert decode_terminal(text) == [link.group(1)]

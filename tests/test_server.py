@@ -28,6 +28,7 @@ from parlour.settings import Settings
 from parlour.signaling import Hub
 from parlour.web import Site
 from tests.helpers import receive
+from tests.qrcodes import decode_terminal
 from tests.support import ParlourProcess, room_keys, write_config
 
 SALT = keys.generate_salt()
@@ -320,6 +321,19 @@ def test_announce_on_every_interface_names_this_machine_and_public_url(
         "Join link (share it only with the people you call): "
         "http://parlour-box:41234/hid/#a%20b\n"
     )
+
+
+def test_announce_with_qr_draws_the_join_link_as_a_code_below_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`serve --qr` (or a terminal): the first run's join link as a QR code a reader decodes."""
+    settings = Settings(
+        source=Path("/srv/parlour.toml"), salt=SALT, base_path="/hid", admin_path="A" * 22
+    )
+    _announce(settings, 41234, None, ("lounge", "a b"), qr=True)
+    out = capsys.readouterr().out
+    assert out.startswith(announced(capsys, "127.0.0.1").rstrip("\n") + "\n")
+    assert decode_terminal(out) == ["http://127.0.0.1:41234/hid/#a%20b"]
 
 
 async def test_serve_with_public_url_prints_it_and_still_serves_where_it_listens(
