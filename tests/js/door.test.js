@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
 import { doorKey, open, roomAad, seal } from "../../parlour/static/crypto.js";
-import { Signaling, SignalingError } from "../../parlour/static/signaling.js";
-import { fakeStorage, fakeWebSocketClass, next, record } from "./fakes.js";
+import { SignalingError } from "../../parlour/static/signaling.js";
+import { next, record } from "./fakes.js";
+import { closeOpened, joinedMessage, welcomed } from "./welcomed.js";
 import { documented } from "./protocol.js";
 
 const server = documented("Messages from server to client");
@@ -18,37 +19,10 @@ const [GONE] = server.get("visitor-gone") ?? [];
 const [AUDIT] = server.get("audit") ?? [];
 const SECRET = "q0mCZw4w3d2m3sVb8yJq2mVnZk0n6C1a5Tt2WcE9XhM";
 
-/** @param {object} [fields] */
-const joinedMessage = (fields = {}) => ({
-  type: "joined",
-  id: "VVVVVVVV",
-  peers: ["HHHHHHHH"],
-  capacity: 8,
-  ice_servers: [],
-  upload_kbps: 2500,
-  locked: false,
-  ice_ttl: null,
-  relay_only: false,
-  ...fields,
-});
+/** A visitor's `joined`. @param {object} [fields] */
+const joinedVisitor = (fields = {}) => joinedMessage({ id: "VVVVVVVV", peers: ["HHHHHHHH"], ...fields });
 
-/** @type {Signaling[]} */
-const opened = [];
-afterEach(() => {
-  for (const signaling of opened.splice(0)) signaling.close();
-});
-
-/** A signalling the fake server has welcomed. */
-async function welcomed() {
-  const env = { WebSocket: /** @type {any} */ (fakeWebSocketClass()), storage: fakeStorage() };
-  const signaling = new Signaling("wss://parlour.test/ws", env);
-  opened.push(signaling);
-  const connecting = signaling.connect();
-  const socket = env.WebSocket.made.at(-1);
-  socket.deliver(WELCOME);
-  await connecting;
-  return { signaling, socket, env };
-}
+afterEach(closeOpened);
 
 /** A visitor the fake server has told to wait. */
 async function waiting(name = "Ada", to = "Grandma") {
@@ -96,7 +70,7 @@ test("a knock is answered by waiting, and a host's answer puts the visitor in a 
   assert.equal(signaling.state, "waiting");
   signaling.addEventListener("state", (event) => states.push(/** @type {CustomEvent} */ (event).detail.state));
   const joined = next(signaling, "joined");
-  socket.deliver(joinedMessage());
+  socket.deliver(joinedVisitor());
   const detail = await joined;
   assert.equal(detail.door, true);
   assert.deepEqual(detail.peers, ["HHHHHHHH"]);
@@ -129,7 +103,7 @@ test("cancel leaves the front door and keeps the socket; a later joined is not t
   assert.equal(signaling.state, "ready");
   const seen = record(signaling, ["joined"]);
   socket.deliver({ type: "left" });
-  socket.deliver(joinedMessage());
+  socket.deliver(joinedVisitor());
   assert.deepEqual(seen, []);
   assert.equal(signaling.state, "ready");
 });
@@ -162,7 +136,7 @@ test("a waiting visitor whose socket drops knocks again with the same words afte
   assert.deepEqual(closed, []);
   // ...and is answered there as before.
   const joined = next(signaling, "joined");
-  again.deliver(joinedMessage());
+  again.deliver(joinedVisitor());
   assert.equal((await joined).door, true);
 });
 
@@ -197,7 +171,7 @@ test("a desk opens with the page's secret, hears visitors come and go and the au
   ]);
   // The answer brings the host into the call: a joined nobody asked for with join.
   const joined = next(signaling, "joined");
-  socket.deliver(joinedMessage({ id: "HHHHHHHH", peers: [] }));
+  socket.deliver(joinedVisitor({ id: "HHHHHHHH", peers: [] }));
   assert.equal((await joined).door, true);
   assert.equal(signaling.state, "joined");
   assert.equal(signaling.room?.locator, null);
@@ -219,7 +193,7 @@ test("a page without a desk ignores visitors, and answers nothing", async () => 
   const { signaling, socket } = await welcomed();
   const seen = record(signaling, ["visitor", "joined"]);
   socket.deliver(VISITOR);
-  socket.deliver(joinedMessage());
+  socket.deliver(joinedVisitor());
   assert.deepEqual(seen, []);
   assert.equal(signaling.answer("VVVVVVVV"), false);
   assert.equal(socket.sent.length, 0);
@@ -249,7 +223,7 @@ test("a desk whose socket drops opens again after the reconnect, with the list a
 test("a host in a front-door call whose socket drops loses the call, not the desk: no join is sent", async () => {
   const { signaling, socket, env } = await atDesk();
   signaling.answer("VVVVVVVV");
-  socket.deliver(joinedMessage({ id: "HHHHHHHH", peers: [] }));
+  socket.deliver(joinedVisitor({ id: "HHHHHHHH", peers: [] }));
   const lost = next(signaling, "call-lost");
   socket.drop(1001);
   await lost;
@@ -268,7 +242,7 @@ test("a host in a front-door call whose socket drops loses the call, not the des
 
 test("a visitor in a front-door call whose socket drops loses the call and ends: there is nothing to go back to", async () => {
   const { signaling, socket, env } = await waiting();
-  socket.deliver(joinedMessage());
+  socket.deliver(joinedVisitor());
   assert.equal(signaling.state, "joined");
   const seen = record(signaling, ["call-lost", "closed"]);
   socket.drop(1006);

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
 import { b64url, importSignallingKey, unb64url } from "../../parlour/static/crypto.js";
-import { Signaling, SignalingError } from "../../parlour/static/signaling.js";
-import { fakeStorage, fakeWebSocketClass, next, record } from "./fakes.js";
+import { SignalingError } from "../../parlour/static/signaling.js";
+import { fakeStorage, next, record } from "./fakes.js";
 import { documented, vectors } from "./protocol.js";
+import { closeOpened, environment, joinedMessage, made, welcomed } from "./welcomed.js";
 
 const v = vectors();
 const ROOM = v.rooms[0];
@@ -16,41 +17,7 @@ const TICKET = "BblXi1ApjCA-4_jIAAABmraX6ACqK1-oUP9o1fWeI0IAfBGq";
 const IV = "ZGVmZ2hpamtsbW5v";
 const CT = "m5eIpdXa4gnJy-ubyPmNYxN6mez-PSqIqLWlM7DjYPeo2MyhfMSRkI4XEkbkNJk_0cnCM5YX7iFa";
 
-/** @param {object} [fields] */
-const joinedMessage = (fields = {}) => ({
-  type: "joined",
-  id: "AAAAAAAA",
-  peers: ["BBBBBBBB"],
-  capacity: 8,
-  ice_servers: [],
-  upload_kbps: 2500,
-  locked: false,
-  ice_ttl: null,
-  relay_only: false,
-  ...fields,
-});
-
-/** @type {Signaling[]} */
-const opened = [];
-afterEach(() => {
-  // Every test ends its signalling, so that no keepalive or backoff timer outlives it.
-  for (const signaling of opened.splice(0)) signaling.close();
-});
-
-function environment(storage = fakeStorage()) {
-  return { WebSocket: /** @type {any} */ (fakeWebSocketClass()), storage };
-}
-
-/** A signalling the fake server has welcomed. */
-async function welcomed(env = environment()) {
-  const signaling = new Signaling("wss://parlour.test/ws", env);
-  opened.push(signaling);
-  const connecting = signaling.connect();
-  const socket = env.WebSocket.made.at(-1);
-  socket.deliver(WELCOME);
-  await connecting;
-  return { signaling, socket, env };
-}
+afterEach(closeOpened);
 
 /** The room keys of the vectors' first room, without the slow stretch. */
 async function roomKeys() {
@@ -78,8 +45,7 @@ for (const [what, change, reason] of [
 ]) {
   test(`a welcome with ${what} is refused, the socket closed, and nothing stretched`, async () => {
     const env = environment();
-    const signaling = new Signaling("wss://parlour.test/ws", env);
-    opened.push(signaling);
+    const signaling = made(env);
     const connecting = signaling.connect();
     const [socket] = env.WebSocket.made;
     socket.deliver({ ...WELCOME, ...change });
@@ -108,14 +74,12 @@ test("the documented welcome is taken, and join sends only the locator of the st
 
 test("states follow the documented path, and a transition off it throws naming it", async () => {
   const env = environment();
-  const fresh = new Signaling("wss://parlour.test/ws", env);
-  opened.push(fresh);
+  const fresh = made(env);
   assert.throws(() => fresh.setState("joined"), /no transition from idle to joined/);
   await assert.rejects(fresh.join("words"), /cannot join while idle/);
 
   const states = [];
-  const signaling = new Signaling("wss://parlour.test/ws", env);
-  opened.push(signaling);
+  const signaling = made(env);
   signaling.addEventListener("state", (event) => states.push(/** @type {CustomEvent} */ (event).detail.state));
   const connecting = signaling.connect();
   env.WebSocket.made.at(-1).deliver(WELCOME);
