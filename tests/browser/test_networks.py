@@ -105,16 +105,6 @@ def test_endpoint_independent_nat_connects_directly_via_parlours_stun(town: Town
     assert any("srflx" in (link.local, link.remote) for link in links), links
 
 
-def test_symmetric_nat_is_relayed_over_udp(town: Town) -> None:
-    """Two homes behind routers that give each destination a new port: only coturn gets
-    through, over UDP."""
-    homes = [town.internet.home(town.internet.router(Nat.SYMMETRIC)) for _ in "ab"]
-    town.serve(Relay())
-    people = town.person(homes[0], "Ada"), town.person(homes[1], "Grace")
-    call_of_two(*people)
-    assert_relayed(people, "udp")
-
-
 # Each page's selected pairs by the addresses of their two ends, and its own relay candidates
 # with the way each reached the relay: a pair's relay end may be the other person's, and only
 # their page knows how it reached coturn.
@@ -207,8 +197,11 @@ def test_wrong_turn_secret_names_who_cannot_be_reached(town: Town) -> None:
     wait_decoding(ada.page, 1, "Ada, from Grace, with Hedy unreachable")
 
 
-def test_a_relayed_call_outlives_its_credentials(town: Town) -> None:
-    """turn.lifetime = 60: at three quarters of it each page asks for fresh credentials, gets
+def test_symmetric_nat_is_relayed_over_udp_and_outlives_its_credentials(town: Town) -> None:
+    """Two homes behind routers that give each destination a new port: only coturn gets
+    through, over UDP. And the call outlives its credentials.
+
+    turn.lifetime = 60: at three quarters of it each page asks for fresh credentials, gets
     them, and the relayed call moves to allocations made with them; it still decodes after
     the first ones have expired.
 
