@@ -19,9 +19,11 @@ from bench.wire import new_locator
 # navigation, not a load), which covers stylesheets, scripts, images and SVG <use> sprites.
 HTML_REFS: Final = re.compile(r"""<(?!a\b)\w+\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)""")
 CSS_REFS: Final = re.compile(r"""url\(\s*["']?([^"')]+)""")
-# What an ES module imports, statically or dynamically.
+# What an ES module imports, statically or dynamically, and what it names relative to itself
+# with new URL("...", import.meta.url), as qrcode.js names the QR encoder it imports when needed.
 JS_IMPORTS: Final = re.compile(
-    r"""(?:\bimport\s*(?:[\w*{}\s,]+\sfrom\s*)?|\bexport\s+[\w*{}\s,]+\sfrom\s*|\bimport\s*\(\s*)"""
+    r"""(?:\bimport\s*(?:[\w*{}\s,]+\sfrom\s*)?|\bexport\s+[\w*{}\s,]+\sfrom\s*|\bimport\s*\(\s*"""
+    r"""|\bnew\s+URL\(\s*(?=["'][^"']+["']\s*,\s*import\.meta\.url))"""
     r"""["']([^"']+)["']"""
 )
 MAX_FILES: Final = 200  # a page of more files than this is a finding in itself

@@ -13,6 +13,7 @@ import functools
 import gzip
 import hashlib
 import hmac
+import json
 import logging
 import mimetypes
 import re
@@ -79,6 +80,8 @@ CSP: Final = "; ".join(
         "font-src 'self'",
         "connect-src 'self'",
         "manifest-src 'self'",
+        # The service worker (sw.js), from the base path only.
+        "worker-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
         "frame-ancestors 'none'",
@@ -118,16 +121,54 @@ class Asset:
 def load_assets() -> dict[str, Asset]:
     """Read the client once at start: a few small files, served from memory, gzip made once."""
     assets: dict[str, Asset] = {}
-    for entry in resources.files("parlour").joinpath("static").iterdir():
-        if not entry.is_file() or entry.name.startswith("."):
-            continue
-        body = entry.read_bytes()
-        kind = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
-        if kind.startswith("text/") or kind == "application/javascript":
-            kind += "; charset=utf-8"
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        assets[entry.name] = Asset(body, gzip.compress(body, 9, mtime=0), kind, etag)
+    static = resources.files("parlour").joinpath("static")
+    # vendor/ holds libraries copied whole with their licences, loaded only when needed.
+    folders = [
+        ("", static),
+        *((f"vendor/{e.name}/", e) for e in static.joinpath("vendor").iterdir() if e.is_dir()),
+    ]
+    for prefix, folder in folders:
+        for entry in folder.iterdir():
+            if not entry.is_file() or entry.name.startswith("."):
+                continue
+            body = entry.read_bytes()
+            kind = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+            if kind.startswith("text/") or kind == "application/javascript":
+                kind += "; charset=utf-8"
+            etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+            assets[prefix + entry.name] = Asset(body, gzip.compress(body, 9, mtime=0), kind, etag)
     return assets
+
+
+# Files served at the base path itself rather than under static/: the manifest, whose relative
+# start_url and scope are then the base path, and the service worker, whose scope can be no
+# wider than its own folder. Like everything else they exist only under the base path.
+ROOT_FILES: Final = ("manifest.webmanifest", "sw.js")
+# The line of sw.js the server fills in with the shell's files and their version.
+SHELL_MARKER: Final = b'{ version: "unversioned", files: [] }'
+# The files the service worker keeps for the page to open offline: what the page loads.
+SHELL_KINDS: Final = (".js", ".mjs", ".css", ".svg", ".png")
+
+
+def service_worker(assets: dict[str, Asset]) -> Asset:
+    """sw.js with its SHELL written in: the shell's files, relative to the base path, and a
+    hash of every file served, so that any change to the client is a new worker and cache."""
+    template = assets["sw.js"]
+    if template.body.count(SHELL_MARKER) != 1:
+        raise RuntimeError("parlour/static/sw.js must hold the SHELL line the server fills in")
+    digest = hashlib.sha256()
+    for name in sorted(assets):
+        body = assets[name].body
+        digest.update(b"%d %s %d\n" % (len(name), name.encode(), len(body)) + body)
+    files = ["./", "manifest.webmanifest"] + [
+        f"static/{name}"
+        for name in sorted(assets)
+        if name.endswith(SHELL_KINDS) and name not in ROOT_FILES
+    ]
+    shell = json.dumps({"version": digest.hexdigest()[:20], "files": files})
+    body = template.body.replace(SHELL_MARKER, shell.encode())
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    return Asset(body, gzip.compress(body, 9, mtime=0), template.content_type, etag)
 
 
 def _variant(asset: Asset, attributes: str) -> Asset:
@@ -435,8 +476,11 @@ class Site:
         # constant-time comparison, so no key here may be a secret: a host page's secret segment
         # is found by its hash instead (dispatch), which tells a prober nothing by its timing.
         self.routes: dict[str, Handler] = {"/": self.page, "/ws": self.socket}
+        self.assets["sw.js"] = service_worker(self.assets)
         for name in self.assets:
-            if name != "index.html":
+            if name in ROOT_FILES:
+                self.routes[f"/{name}"] = functools.partial(self.static, name)
+            elif name != "index.html":
                 self.routes[f"/static/{name}"] = functools.partial(self.static, name)
         page = self.assets["index.html"]
         self.pages = {

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import ssl
 from collections.abc import AsyncIterator
@@ -127,6 +128,8 @@ def check_security_headers(headers: Any) -> None:
         assert set(sources) <= CSP_SOURCES, f"{name} allows {sources}"
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["default-src"] == ["'none'"]
+    # The service worker and the manifest come from the page's own origin, nowhere else.
+    assert directives["worker-src"] == directives["manifest-src"] == ["'self'"]
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Content-Type-Options"] == "nosniff"
     permissions = [item.strip() for item in headers["Permissions-Policy"].split(",")]
@@ -250,6 +253,12 @@ async def test_hidden_and_missing_things_get_one_identical_404(world: World) -> 
         ("GET", BASE + "/static/", {}),
         ("GET", BASE + "/static/unknown.js", {}),
         ("GET", BASE + "/static/index.html", {}),
+        # The manifest and the service worker exist only at the base path, not at the site's
+        # root nor among the assets.
+        ("GET", "/sw.js", {}),
+        ("GET", "/manifest.webmanifest", {}),
+        ("GET", BASE + "/static/sw.js", {}),
+        ("GET", BASE + "/static/manifest.webmanifest", {}),
         ("POST", BASE + "/", {}),
         ("PUT", BASE + "/static/" + an_asset(), {}),
         ("DELETE", "/elsewhere", {}),
@@ -355,11 +364,68 @@ async def test_assets_have_their_content_types(world: World) -> None:
     for name in static_files():
         if name == "index.html" or name.startswith("."):
             continue
-        response = await world.client.get(f"{BASE}/static/{name}")
+        where = "" if name in web.ROOT_FILES else "/static"
+        response = await world.client.get(f"{BASE}{where}/{name}")
         assert response.status == 200, name
         suffix = Path(name).suffix
         if suffix in kinds:
             assert kinds[suffix] in response.content_type, (name, response.content_type)
+
+
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+async def test_the_manifest_is_served_at_the_base_path_and_names_it_as_start_and_scope(
+    world: World,
+) -> None:
+    """The web app manifest: its own type, and start_url and scope relative to where it is."""
+    response = await world.client.get(BASE + "/manifest.webmanifest", headers=IDENTITY)
+    assert response.status == 200
+    assert response.content_type == "application/manifest+json"
+    manifest = json.loads(await response.read())
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == (
+        "./",
+        "./",
+        "standalone",
+    )
+    for icon in manifest["icons"]:
+        assert (await world.client.get(f"{BASE}/{icon['src']}")).status == 200, icon
+
+
+def shell_of(worker: bytes) -> dict[str, Any]:
+    found = re.search(rb"^const SHELL = (\{.*\});$", worker, re.MULTILINE)
+    assert found is not None, "sw.js holds no SHELL line"
+    shell: dict[str, Any] = json.loads(found.group(1))
+    return shell
+
+
+async def test_the_service_worker_is_served_with_its_shell_written_in(world: World) -> None:
+    """sw.js at the base path (its scope can be no wider than its folder), as a script, with
+    the files the page loads, each served, and never the host page nor the worker itself."""
+    response = await world.client.get(BASE + "/sw.js", headers=IDENTITY)
+    assert response.status == 200
+    assert "javascript" in response.content_type
+    assert response.headers["Cache-Control"] == "no-cache"
+    shell = shell_of(await response.read())
+    assert re.fullmatch(r"[0-9a-f]{20}", shell["version"])
+    files = shell["files"]
+    assert files[:2] == ["./", "manifest.webmanifest"]
+    assert {"static/app.js", "static/style.css", "static/vendor/lean-qr/index.mjs"} <= set(files)
+    assert not [name for name in files if name.endswith(("sw.js", "index.html", "LICENSE"))]
+    for name in files:
+        assert (await world.client.get(f"{BASE}/{name}")).status == 200, name
+
+
+def test_any_change_to_a_served_file_is_a_new_worker_version() -> None:
+    """The version hashes every file, so a browser installs the new worker, and its new cache,
+    whenever the client changes; the same files give the same version."""
+    assets = web.load_assets()
+    first = shell_of(web.service_worker(assets).body)["version"]
+    assert shell_of(web.service_worker(web.load_assets()).body)["version"] == first
+    changed = dict(assets)
+    app = assets["app.js"]
+    changed["app.js"] = web.Asset(app.body + b"\n", app.gzipped, app.content_type, app.etag)
+    assert shell_of(web.service_worker(changed).body)["version"] != first
 
 
 async def test_assets_answer_304_to_their_etag(world: World) -> None:

@@ -10,12 +10,14 @@
  * front door off, the base path is the room form.
  */
 
+import { AudioRoute } from "./audioroute.js";
 import { Call } from "./call.js";
 import { Chat } from "./chat.js";
 import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
 import { closable, SettingsDialog } from "./dialogs.js";
 import { Hosting, Visiting } from "./frontdoor.js";
+import { QrToggle } from "./invite.js";
 import { LocalMedia } from "./media.js";
 import { pageCertificate } from "./mesh.js";
 import { Pairing } from "./pairing.js";
@@ -25,7 +27,9 @@ import { RoomLock } from "./roomlock.js";
 import { SafetyNotice } from "./safety.js";
 import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
+import { keepShell } from "./shell.js";
 import { SCREEN, SELF, Stage } from "./stage.js";
+import { ScreenAwake } from "./wakelock.js";
 
 /** @typedef {import("./call.js").Participant} Participant */
 /** @typedef {import("./tiles.js").TileView} TileView */
@@ -75,6 +79,9 @@ const media = new LocalMedia();
 const stage = new Stage(ui.stage, byId("tiles"));
 const picker = new SpeakerPicker();
 const wide = matchMedia("(min-width: 60rem)");
+const awake = new ScreenAwake();
+const route = new AudioRoute(media, (id) => stage.setSink(id));
+navigator.mediaDevices?.addEventListener("devicechange", () => void (session && route.update()));
 
 /**
  * The call under way, if any. door: a front-door call, which has no passphrase and cannot be
@@ -391,6 +398,8 @@ function enter(name) {
   ui.call.hidden = false;
   controls.active = true;
   stage.setSink(prefs.load("speaker") ?? "");
+  void awake.hold();
+  void route.update();
   stage.add(SELF).update(selfView(name));
   chat.show(wide.matches);
   updateWaiting();
@@ -478,8 +487,18 @@ byId("stop-sharing").addEventListener("click", () => {
 function updateWaiting() {
   // A front-door call has no link to copy: whoever comes next knocks.
   ui.waiting.hidden = !session || session.door || stage.tiles.size > 1;
-  if (ui.waiting.hidden) ui.copyStatus.textContent = "";
+  if (ui.waiting.hidden) {
+    ui.copyStatus.textContent = "";
+    if (!qr.figure.hidden) qr.hide();
+  }
 }
+
+/** This room's join link, passphrase after "#" (never sent to the server), or null. */
+function joinLink() {
+  if (!session || session.door) return null;
+  return `${location.origin}${location.pathname}#${encodeURIComponent(session.passphrase)}`;
+}
+const qr = new QrToggle(/** @type {HTMLButtonElement} */ (byId("qr-button")), byId("qr"), joinLink);
 
 function highlightSpeaker() {
   if (!session) return;
@@ -489,8 +508,8 @@ function highlightSpeaker() {
 }
 
 async function copyLink() {
-  if (!session) return;
-  const link = `${location.origin}${location.pathname}#${encodeURIComponent(session.passphrase)}`;
+  const link = joinLink();
+  if (!session || !link) return;
   // A locked room turns the link away until someone unlocks it: say so while it is copied.
   const locked = session.signaling.locked ? ". The room is locked: unlock it to let them in." : "";
   try {
@@ -507,6 +526,8 @@ function leave() {
   if (!session) return;
   const { call, signaling } = session;
   session = null;
+  awake.release();
+  qr.hide(); // the code holds the passphrase: out of the page with the call
   // The goodbye is sealed and sent first, so the others see this tile go at once. A host's
   // socket stays: it is their desk too.
   void call.leave().finally(() => {
@@ -539,6 +560,7 @@ function leave() {
 
 media.addEventListener("change", () => {
   if (session) stage.tiles.get(SELF)?.update(selfView(session.name));
+  if (session) void route.update();
   showScreenNews();
 });
 window.addEventListener("pagehide", () => {
@@ -584,3 +606,5 @@ if (mode === "visitor") {
 } else {
   void prejoin.start();
 }
+
+keepShell();
