@@ -14,6 +14,7 @@ from bench.errors import BenchError
 from bench.report import Figure, Section
 from bench.server import HOST, Launch, Server
 from bench.wire import new_locator
+from parlour.web import ROOT_FILES
 
 # What a page loads without running script: src/href of any element but a link (<a> is a
 # navigation, not a load), which covers stylesheets, scripts, images and SVG <use> sprites.
@@ -97,6 +98,11 @@ def _whole_folder(server: Server) -> dict[str, int]:
     names = sorted(e.name for e in static.iterdir() if e.is_file() and not e.name.startswith("."))
     sizes = {}
     for name in names:
-        path = server.page_path if name == "index.html" else f"{server.base_path}/static/{name}"
+        if name == "index.html":
+            path = server.page_path
+        elif name in ROOT_FILES:  # the manifest and the service worker, at the base path
+            path = f"{server.base_path}/{name}"
+        else:
+            path = f"{server.base_path}/static/{name}"
         sizes[name] = _fetch(server, path)[0]
     return sizes
