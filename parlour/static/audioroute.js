@@ -10,7 +10,6 @@
  * stands. Which browsers do what is in docs/using.md.
  */
 
-import { canChooseSpeaker } from "./pickers.js";
 import * as prefs from "./prefs.js";
 
 const EARPIECE = /receiver|earpiece/i;
@@ -44,7 +43,8 @@ export class AudioRoute {
 
   /** Follow the camera: call when the call starts, the camera changes or a device comes or goes. */
   async update() {
-    if (!canChooseSpeaker || prefs.load("speaker")) return; // the person's own choice stands
+    if (!("setSinkId" in HTMLMediaElement.prototype)) return; // no choice where sound plays
+    if (prefs.load("speaker")) return; // the person's own choice stands
     const devices = await navigator.mediaDevices?.enumerateDevices().catch(() => []);
     const id = this.media.cameraOn && this.media.hasCamera ? loudspeaker(devices ?? []) : "";
     if (id === this.chosen) return;

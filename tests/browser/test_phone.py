@@ -26,6 +26,13 @@ from tests.qrcodes import decode_png
 from tests.support import ParlourProcess, host_secret, write_config
 
 QR = "QR code of the join link"
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 # Test-side instrumentation, as WATCH_PEER_CONNECTIONS: every wake lock the page is granted is
 # kept in window.__wakeLocks, so a test can read whether the browser holds it.
@@ -93,9 +100,9 @@ def cached_urls(page: Page) -> list[str]:
 def test_the_qr_code_beside_copy_join_link_reads_back_as_the_link_with_its_passphrase(
     browser: Browser, people: list[Person], server: ParlourProcess
 ) -> None:
-    """Show QR code: a picture a real decoder reads as the join link, made in the page (its
-    encoder loaded only then), and out of the page again once hidden."""
-    person = open_person(browser, people, server.url)
+    """Show QR code, on a phone's screen: a picture a real decoder reads as the join link, made
+    in the page (its encoder loaded only then), and out of the page again once hidden."""
+    person = open_person(browser, people, server.url, **PHONE)
     page = person.page
     loaded: list[str] = []
     page.on("request", lambda request: loaded.append(request.url))
@@ -111,6 +118,11 @@ def test_the_qr_code_beside_copy_join_link_reads_back_as_the_link_with_its_passp
     )
     assert [url for url in loaded if url.endswith("/static/vendor/lean-qr/index.mjs")]
     assert decode_png(code.screenshot()) == [link_url(server.url, PASSPHRASE)]
+    box = code.bounding_box()
+    assert box is not None
+    assert box["width"] >= 200  # large enough to scan from another phone held at arm's length
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "phone-qr-code.png")
     # The server was shown nothing of it: no frame holds the passphrase.
     assert not [frame for frame in person.frames() if "velvet" in frame]
 
