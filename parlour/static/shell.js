@@ -10,7 +10,13 @@
  */
 export function keepShell() {
   if (!("serviceWorker" in navigator)) return;
-  navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {
-    // Not kept offline this time (storage full, private browsing): nothing else depends on it.
-  });
+  const register = () => {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {
+      // Not kept offline this time (storage full, private browsing): nothing else depends on it.
+    });
+  };
+  // After the page has loaded: the worker's first visit fetches the whole shell again, which
+  // must not compete with the page's own files, its camera and its key stretch.
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
 }
