@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+import parlour
 from parlour import keys
-from tests.browser.calling import eventually, join, link_url, press, tile
+from tests.browser.calling import eventually, free_port, join, link_url, press, tile
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.qrcodes import decode_png
@@ -259,6 +261,48 @@ def test_a_new_page_replaces_the_kept_one_and_a_host_page_is_never_kept(
             page.goto(host_page)
     finally:
         page.context.set_offline(False)
+
+
+def test_a_new_version_of_parlour_replaces_the_kept_shell_at_the_next_load(
+    browser: Browser, people: list[Person], tmp_path: Path
+) -> None:
+    """Parlour upgraded (a file of the page changed, the server restarted on the same port):
+    the next load is the new page, its service worker takes over and drops the old version's
+    copy, and with the network gone the new page is what opens."""
+    config = write_config(tmp_path, {"lounge": (PASSPHRASE, 8)}, port=free_port())
+    upgraded = tmp_path / "upgraded"
+    shutil.copytree(
+        Path(parlour.__file__).parent,
+        upgraded / "parlour",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    index = upgraded / "parlour" / "static" / "index.html"
+    mark = '<meta name="parlour-test-version" content="2">'
+    index.write_text(index.read_text().replace("<head>", f"<head>\n  {mark}", 1))
+
+    with ParlourProcess.start(config) as old:
+        page = open_installable(browser, people, old.url).page
+        [kept] = page.evaluate("caches.keys()")
+    new_version = page.locator('meta[name="parlour-test-version"]')
+    expect(new_version).to_have_count(0)
+    # `python -m parlour` in the upgraded copy's folder imports that copy.
+    with ParlourProcess.start(config, prefix=("env", "-C", str(upgraded))) as server:
+        page.goto(server.url)
+        expect(new_version).to_have_count(1)
+
+        def replaced() -> None:
+            names = page.evaluate("caches.keys()")
+            assert len(names) == 1, names
+            assert names[0] != kept, names
+
+        eventually(page, replaced, "the new version's kept copy in place of the old one")
+        page.context.set_offline(True)
+        try:
+            page.reload()
+            expect(page.get_by_role("heading", name="Join a room")).to_be_visible()
+            expect(new_version).to_have_count(1)
+        finally:
+            page.context.set_offline(False)
 
 
 def held_wake_locks(page: Page) -> int:
