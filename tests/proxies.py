@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import re
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "docs" / "examples"
 NGINX_CONF: Final = EXAMPLES / "nginx" / "parlour.conf"
 CADDYFILE: Final = EXAMPLES / "caddy" / "Caddyfile"
+DEPLOYMENT: Final = ROOT / "docs" / "deployment.md"
+# How docs/deployment.md holds a shipped file: its path in a marker, then the whole file, verbatim.
+FILE_BLOCK: Final = re.compile(
+    r"<!-- file: (\S+) -->\n```[\w-]*\n(.*?)```\n<!-- end of file -->\n", re.S
+)
 
 # The placeholders the shipped files mark, as they are written there.
 SITE_NAME: Final = "call.example.org"
@@ -91,6 +97,12 @@ def make_certificate(folder: Path) -> Certificate:
         )
     )
     return made
+
+
+def documented(path: Path) -> list[str]:
+    """The texts docs/deployment.md gives as the file at `path`, in the order they appear."""
+    name = str(path.relative_to(ROOT))
+    return [text for found, text in FILE_BLOCK.findall(DEPLOYMENT.read_text()) if found == name]
 
 
 def free_port() -> int:

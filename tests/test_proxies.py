@@ -424,3 +424,20 @@ def _with_timeout(text: str, folder: Path) -> Path:
     path = folder / "parlour-short-timeout.conf"
     path.write_text(READ_TIMEOUT.sub("proxy_read_timeout 2s;", text))
     return path
+
+
+# --- the documentation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [proxies.NGINX_CONF, proxies.CADDYFILE], ids=["nginx", "caddy"])
+async def test_deployment_md_shows_the_tested_configuration_verbatim(path: Path) -> None:
+    """What docs/deployment.md tells an operator to use is exactly the file these tests run."""
+    assert proxies.documented(path) == [path.read_text()]
+
+
+async def test_every_file_deployment_md_shows_is_whole_and_shipped() -> None:
+    text = proxies.DEPLOYMENT.read_text()
+    blocks = proxies.FILE_BLOCK.findall(text)
+    assert len(blocks) == text.count("<!-- file: "), "a file block without its end marker"
+    for name, shown in blocks:
+        assert (proxies.ROOT / name).read_text() == shown, name

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from parlour import cli
-from tests.proxies import EXAMPLES
+from tests.proxies import EXAMPLES, documented
 
 UNIT = EXAMPLES / "systemd" / "parlour.service"
 INSTALLED = "/opt/parlour/bin/parlour"  # the venv the unit names, as docs/deployment.md makes it
@@ -109,3 +109,7 @@ def test_the_unit_is_hardened_reloads_with_sighup_and_restarts_on_failure() -> N
         "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
     }
     assert {key: unit.get(key) for key in expected} == expected
+
+
+def test_deployment_md_shows_the_unit_verbatim() -> None:
+    assert documented(UNIT) == [UNIT.read_text()]
