@@ -272,14 +272,24 @@ def logged_path(path: str, status: int, prefix: str) -> str:
     return ("/…" if prefix else "") + path[len(prefix) :]
 
 
-def access_logger(prefix: str) -> type[AbstractAccessLogger]:
-    """An access log whose lines never hold the secret base path, nor anything close to it."""
+def _nobody() -> tuple[IpNetwork, ...]:
+    return ()
+
+
+def access_logger(
+    prefix: str, trusted: Callable[[], tuple[IpNetwork, ...]] = _nobody
+) -> type[AbstractAccessLogger]:
+    """An access log whose lines never hold the secret base path, nor anything close to it.
+
+    Each line names the client as the limits count it: behind a proxy in `trusted()` (asked
+    at each line, so a reload applies), the address its X-Forwarded-For gives, not the proxy's.
+    """
 
     class RedactingAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
             self.logger.info(
                 '%s "%s %s" %d %s %.1fms',
-                request.remote,
+                client_address(request, trusted()),
                 request.method if request.method in KNOWN_METHODS else "-",
                 logged_path(request.path, response.status, prefix),
                 response.status,
@@ -748,7 +758,7 @@ def make_runner(hub: Hub, settings: Settings) -> tuple[web.AppRunner, Site]:
     app.on_cleanup.append(remove_filter)
     runner = QuietRunner(
         app,
-        access_log_class=access_logger(settings.prefix()),
+        access_log_class=access_logger(settings.prefix(), lambda: site.trusted_proxies),
         handle_signals=False,
         keepalive_timeout=HTTP_IDLE_SECONDS,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import re
 import socket
 import ssl
@@ -331,6 +332,18 @@ async def test_the_connection_limit_counts_each_client_behind_the_proxy(
         welcomed = await socket_from(second, proxy)
         for ws in [welcomed, *held]:
             await ws.close()
+
+
+async def test_parlours_access_log_names_the_client_behind_a_trusted_proxy(
+    proxy: proxies.Proxy, certificate: proxies.Certificate, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The access line of a request through the proxy names the client that made it, as the
+    limits and the audit do, not the proxy every request comes through."""
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    async with client(certificate, "127.0.0.61") as session, session.get(proxy.url) as response:
+        assert response.status == 200
+    lines = [record.getMessage() for record in caplog.records if record.name == "aiohttp.access"]
+    assert any(line.startswith('127.0.0.61 "GET /…/"') for line in lines), lines
 
 
 async def test_behind_an_untrusted_proxy_every_client_is_the_proxy(
