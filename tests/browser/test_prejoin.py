@@ -293,6 +293,7 @@ def test_join_waits_for_the_page_script_so_a_quick_click_cannot_send_the_passphr
     held: list[Route] = []
     page.route("**/static/app.js", lambda route: held.append(route))
     page.goto(link_url(server.url, PASSPHRASE), wait_until="commit")
+
     def asked() -> None:
         assert held, "not yet"
 
