@@ -412,8 +412,9 @@ async def idle_until_closed(ws: aiohttp.ClientWebSocketResponse, seconds: float)
 async def test_heartbeats_keep_an_idle_socket_open_past_nginxs_read_timeout(
     tmp_path: Path, certificate: proxies.Certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Time scaled down: nginx's read timeout at 2 s and Parlour's heartbeat at 0.4 s. An idle
-    socket outlives several timeouts; with the heartbeat stopped, nginx cuts the next one."""
+    """Time scaled down: nginx's read timeout at 3 s, Parlour's heartbeat at 0.4 s (a ping at
+    least every 0.8 s). An idle socket outlives two timeouts; with the heartbeat stopped, nginx
+    cuts the next one."""
     monkeypatch.setattr(web, "HEARTBEAT_SECONDS", 0.4)
     monkeypatch.setattr(
         proxies, "NGINX_CONF", _with_timeout(proxies.NGINX_CONF.read_text(), tmp_path)
@@ -423,7 +424,7 @@ async def test_heartbeats_keep_an_idle_socket_open_past_nginxs_read_timeout(
         with proxies.nginx(tmp_path / "nginx", certificate, running.port, BASE_PATH) as proxy:
             async with client(certificate) as session:
                 ws = await socket_from(session, proxy)
-                assert await idle_until_closed(ws, 6.0), "the idle socket was cut"
+                assert await idle_until_closed(ws, 7.0), "the idle socket was cut"
                 assert (await join(ws, LOUNGE))["type"] == "joined"
                 await ws.close()
                 await running.site.stop_heartbeat()
@@ -435,7 +436,7 @@ async def test_heartbeats_keep_an_idle_socket_open_past_nginxs_read_timeout(
 
 def _with_timeout(text: str, folder: Path) -> Path:
     path = folder / "parlour-short-timeout.conf"
-    path.write_text(READ_TIMEOUT.sub("proxy_read_timeout 2s;", text))
+    path.write_text(READ_TIMEOUT.sub("proxy_read_timeout 3s;", text))
     return path
 
 
