@@ -7,6 +7,8 @@
  * anything the server says: a server that asks for a weaker stretch is refused.
  */
 
+import { t } from "./i18n.js";
+
 const LOCATOR_INFO = "parlour/v1 room locator";
 const SIGNALLING_INFO = "parlour/v1 signalling key";
 const ROOM_LABEL = "parlour/v2 room";
@@ -86,10 +88,11 @@ export function normalizePassphrase(passphrase) {
  */
 export function weakParameters(salt, iterations) {
   if (typeof iterations !== "number" || !Number.isInteger(iterations) || iterations < MIN_ITERATIONS) {
-    return `The server asked for a key stretch of ${String(iterations)} rounds, below the ${MIN_ITERATIONS} this page allows.`;
+    // Figures as digits, as an operator finds them in the configuration.
+    return t("welcome.fewRounds", { rounds: String(iterations), floor: String(MIN_ITERATIONS) });
   }
   if (iterations > MAX_ITERATIONS) {
-    return `The server asked for a key stretch of ${iterations} rounds, more than the ${MAX_ITERATIONS} this page allows.`;
+    return t("welcome.manyRounds", { rounds: String(iterations), ceiling: String(MAX_ITERATIONS) });
   }
   let bytes = null;
   try {
@@ -98,7 +101,7 @@ export function weakParameters(salt, iterations) {
     bytes = null;
   }
   if (!bytes || bytes.length !== SALT_BYTES || b64url(bytes) !== salt) {
-    return `The server's salt is not ${SALT_BYTES} bytes of base64url.`;
+    return t("welcome.salt", { bytes: SALT_BYTES });
   }
   return null;
 }

@@ -7,42 +7,57 @@
  * the tab's title, so the page can sit in a background tab all day. The signalling is app.js's.
  */
 
-import { TICK_MS, waited } from "./elapsed.js";
+import { TICK_MS, waited, wholeMinutes } from "./elapsed.js";
+import { language } from "./i18n.js";
+import { t } from "./translate.js";
 
 /** @typedef {import("./signaling.js").Visitor} Visitor */
 /** @typedef {import("./signaling.js").AuditEntry} AuditEntry */
 /** @typedef {import("./signaling.js").Desk} Desk */
 
 /** The audit's events, as a person would say them (PROTOCOL.md "The front door"). */
-const EVENTS = /** @type {Record<string, string>} */ ({
-  "unexpected-name": "A name not on the list",
-  "unknown-host": "Asked for someone who is not here",
-  country: "From a country not allowed",
-  "knock-limit": "Knocked too often",
-  "list-full": "Dropped from a full list",
-  "wrong-passphrase": "Wrong passphrase",
-  "bad-host-secret": "Wrong host page address",
-  lockout: "Locked out after repeated failures",
-  "connection-limit": "Too many connections",
-  probe: "Asked for a page that does not exist",
+const EVENTS = /** @type {const} */ ({
+  "unexpected-name": "audit.unexpectedName",
+  "unknown-host": "audit.unknownHost",
+  country: "audit.countryRefused",
+  "knock-limit": "audit.knockLimit",
+  "list-full": "audit.listFull",
+  "wrong-passphrase": "audit.wrongPassphrase",
+  "bad-host-secret": "audit.badHostSecret",
+  lockout: "audit.lockout",
+  "connection-limit": "audit.connectionLimit",
+  probe: "audit.probe",
 });
+
+/** An audit event in words; a newer server's event by its code. @param {string} event */
+function eventWords(event) {
+  return Object.hasOwn(EVENTS, event) ? t(EVENTS[/** @type {keyof typeof EVENTS} */ (event)]) : event;
+}
 
 /** The audit table keeps at most what the server opens a desk with. */
 const AUDIT_ROWS = 200;
 const TITLE = "Parlour";
 
-let regions = /** @type {Intl.DisplayNames | null} */ (null);
-try {
-  regions = new Intl.DisplayNames(["en"], { type: "region" });
-} catch {
-  regions = null; // an old browser: the code alone
+/** @type {Intl.DisplayNames | null | undefined} */
+let regions;
+
+/** Country names in the page's language, made when first needed (the language is known then). */
+function countries() {
+  if (regions === undefined) {
+    try {
+      regions = new Intl.DisplayNames([language()], { type: "region" });
+    } catch {
+      regions = null; // an old browser: the code alone
+    }
+  }
+  return regions;
 }
 
 /** A country code in words, with the code for those who know it. @param {string | null} code */
 export function countryName(code) {
   if (!code) return "";
-  const name = regions?.of(code);
-  return name && name !== code ? `${name} (${code})` : code;
+  const country = countries()?.of(code);
+  return country && country !== code ? t("desk.country", { country, code }) : code;
 }
 
 /**
@@ -178,8 +193,9 @@ export class DeskView {
   notifyOf(visitor) {
     if (!("Notification" in window) || Notification.permission !== "granted" || document.visibilityState === "visible") return;
     try {
-      const note = new Notification(`${visitor.name || "Someone"} is waiting`, {
-        body: visitor.expected ? "Open Parlour to call them." : "Not on your list.",
+      const title = visitor.name ? t("desk.notification", { name: visitor.name }) : t("desk.notificationNoName");
+      const note = new Notification(title, {
+        body: t(visitor.expected ? "desk.notificationExpected" : "desk.notificationUnexpected"),
         tag: `parlour-visitor-${visitor.id}`,
       });
       note.addEventListener("click", () => window.focus());
@@ -191,32 +207,32 @@ export class DeskView {
   /** @param {Visitor} visitor */
   place(visitor) {
     this.rows.get(visitor.id)?.row.remove();
-    const name = visitor.name || "Someone without a name";
+    const name = visitor.name || t("desk.someone");
     const row = make("li", visitor.expected ? "visitor" : "visitor unexpected");
     const who = make("p", "visitor-who");
     who.append(make("strong", "visitor-name", name));
-    if (!visitor.expected) who.append(" ", make("span", "tag", "Not on your list"));
+    if (!visitor.expected) who.append(" ", make("span", "tag", t("desk.notOnList")));
     const facts = make("ul", "visitor-facts");
-    facts.setAttribute("aria-label", `About ${name}`);
+    facts.setAttribute("aria-label", t("desk.about", { name }));
     const clock = make("li", "visitor-waited");
-    const said = [visitor.to && `Asked for ${visitor.to}`, visitor.address, countryName(visitor.country), visitor.agent];
+    const said = [visitor.to && t("desk.askedFor", { name: visitor.to }), visitor.address, countryName(visitor.country), visitor.agent];
     for (const fact of said) if (fact) facts.append(make("li", "", fact));
     facts.append(clock);
     const actions = make("div", "visitor-actions");
-    /** @param {string} verb @param {string} style @param {() => void} act */
-    const button = (verb, style, act) => {
+    /** @param {string} verb @param {string} label  the verb with whom it is for @param {string} style @param {() => void} act */
+    const button = (verb, label, style, act) => {
       const b = make("button", style, verb);
       b.type = "button";
-      b.setAttribute("aria-label", `${verb} ${name}`);
+      b.setAttribute("aria-label", label);
       b.addEventListener("click", act);
       actions.append(b);
     };
     if (visitor.expected) {
-      button("Call", "primary", () => this.on.call(visitor));
-      button("Decline", "secondary", () => this.on.decline(visitor));
+      button(t("desk.call"), t("desk.callWhom", { name }), "primary", () => this.on.call(visitor));
+      button(t("desk.decline"), t("desk.declineWhom", { name }), "secondary", () => this.on.decline(visitor));
     } else {
       // As the host asked: shown, so they know, but never callable.
-      button("Dismiss", "secondary", () => this.on.dismiss(visitor));
+      button(t("desk.dismiss"), t("desk.dismissWhom", { name }), "secondary", () => this.on.dismiss(visitor));
     }
     row.append(who, facts, actions);
     this.list.prepend(row);
@@ -244,7 +260,7 @@ export class DeskView {
   counted() {
     const n = this.rows.size;
     this.empty.hidden = n > 0;
-    document.title = n ? `(${n}) ${TITLE}` : TITLE;
+    document.title = n ? t("desk.pageTitle", { count: n }) : TITLE;
     this.on.count(n);
   }
 
@@ -255,7 +271,8 @@ export class DeskView {
 
   /** @param {Visitor} visitor @param {HTMLElement} clock */
   tickRow(visitor, clock) {
-    clock.textContent = `Waiting for ${waited(Date.now() - visitor.since)}`;
+    const ms = Date.now() - visitor.since;
+    clock.textContent = wholeMinutes(ms) < 1 ? t("desk.waitedBrief") : t("desk.waited", { time: waited(ms) });
   }
 
   /** An attempt that went wrong, on top. @param {AuditEntry} entry */
@@ -265,7 +282,7 @@ export class DeskView {
     when.dateTime = new Date(entry.at).toISOString();
     when.dataset.at = String(entry.at);
     // Without a country database every country is unknown: a dash says so without noise.
-    const cells = [when, entry.address, countryName(entry.country) || "–", EVENTS[entry.event] ?? entry.event, entry.what];
+    const cells = [when, entry.address, countryName(entry.country) || "–", eventWords(entry.event), entry.what];
     for (const cell of cells) {
       const td = make("td");
       td.append(cell);
@@ -277,7 +294,7 @@ export class DeskView {
 
   /** The name this host goes by in calls. */
   hostName() {
-    return this.nameField.value.trim() || "Host";
+    return this.nameField.value.trim() || t("desk.host");
   }
 }
 
@@ -285,5 +302,5 @@ export class DeskView {
 function clockTime(at) {
   const date = new Date(at);
   const today = new Date().toDateString() === date.toDateString();
-  return date.toLocaleString(undefined, today ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "medium", timeStyle: "short" });
+  return date.toLocaleString(language(), today ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "medium", timeStyle: "short" });
 }

@@ -6,6 +6,7 @@
 
 import { DevicePickers } from "./pickers.js";
 import * as prefs from "./prefs.js";
+import { t } from "./translate.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
 /** @typedef {"noiseSuppression" | "echoCancellation" | "autoGainControl"} Processing */
@@ -45,7 +46,7 @@ export class SettingsDialog {
           await media.setProcessing({ [key]: box.checked });
           prefs.save("processing", JSON.stringify(media.processing));
         } catch {
-          on.problem("Your browser would not change that setting for this microphone.");
+          on.problem(t("devices.processingFailed"));
         }
         this.sync();
       });

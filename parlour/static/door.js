@@ -7,8 +7,9 @@
  * signalling is app.js's to drive.
  */
 
-import { TICK_MS, waited } from "./elapsed.js";
+import { TICK_MS, waited, wholeMinutes } from "./elapsed.js";
 import * as prefs from "./prefs.js";
+import { t } from "./translate.js";
 
 /** @typedef {"form" | "asking" | "waiting"} DoorState */
 
@@ -31,8 +32,8 @@ function byId(id) {
  * @param {string} to  whom they asked for, as they typed it; "" where they were not asked
  */
 export function declinedSentence(to) {
-  const who = to.trim() || "They";
-  return `${who} can't take your call just now. You can ask again later.`;
+  const name = to.trim();
+  return name ? t("door.declined", { name }) : t("door.declinedNoName");
 }
 
 export class DoorPage {
@@ -66,8 +67,8 @@ export class DoorPage {
       if (this.state !== "form") return;
       const name = this.name.value.trim();
       const to = several ? this.to.value.trim() : "";
-      if (!name) return this.fail("Please type your name.", this.name);
-      if (several && !to) return this.fail("Please type the name of the person you would like to reach.", this.to);
+      if (!name) return this.fail(t("door.needName"), this.name);
+      if (several && !to) return this.fail(t("door.needTo"), this.to);
       prefs.save("name", name);
       this.news.textContent = "";
       this.error.textContent = "";
@@ -105,7 +106,7 @@ export class DoorPage {
     this.setState("waiting");
     this.since = Date.now();
     const to = this.several ? this.to.value.trim() : "";
-    this.heading.textContent = to ? `Asking ${to} for a call` : "Asking for a call";
+    this.heading.textContent = to ? t("door.askingWhom", { name: to }) : t("door.asking");
     this.form.hidden = true;
     this.waitingCard.hidden = false;
     this.connection.textContent = "";
@@ -116,12 +117,13 @@ export class DoorPage {
   }
 
   tick() {
-    this.clock.textContent = `Waiting for ${waited(Date.now() - this.since)}`;
+    const ms = Date.now() - this.since;
+    this.clock.textContent = wholeMinutes(ms) < 1 ? t("door.waitedBrief") : t("door.waited", { time: waited(ms) });
   }
 
   /** @param {boolean} on  the socket dropped and the page is finding its way back */
   reconnecting(on) {
-    this.connection.textContent = on ? "Reconnecting to the server…" : "";
+    this.connection.textContent = on ? t("door.reconnecting") : "";
   }
 
   /**

@@ -10,6 +10,7 @@ import { DeskView } from "./desk.js";
 import { declinedSentence, DoorPage } from "./door.js";
 import { joinError } from "./prejoin.js";
 import { Signaling, SignalingError } from "./signaling.js";
+import { t } from "./translate.js";
 
 /**
  * What app.js lends the front door.
@@ -93,15 +94,23 @@ export class Visiting {
 }
 
 /** What a host reads when the server refuses their page or one of their answers. */
-const DESK_ERRORS = /** @type {Record<string, string>} */ ({
-  "not-expected": "Only people on your list can be called.",
-  "no-such-visitor": "They are no longer waiting.",
-  "room-full": "Your call is full. Someone has to leave before you can call anyone else.",
-  "already-joined": "Leave the room you are in before you call a visitor.",
-  "not-a-host": "This address does not open a host's page. Check the address you were given.",
-  "locked-out": "Too many wrong addresses came from your network, so this page is paused for a while.",
-  closed: "Could not reach the server. Reload the page to try again.",
+const DESK_ERRORS = /** @type {const} */ ({
+  "not-expected": "deskError.notExpected",
+  "no-such-visitor": "deskError.noSuchVisitor",
+  "room-full": "deskError.roomFull",
+  "already-joined": "deskError.alreadyJoined",
+  "not-a-host": "deskError.notAHost",
+  "locked-out": "deskError.lockedOut",
+  closed: "deskError.closed",
 });
+
+/**
+ * A refusal in words; one the page does not know by its code, in `otherwise`.
+ * @param {string} code @param {"deskError.refusedThat" | "deskError.refusedPage"} otherwise
+ */
+function deskError(code, otherwise) {
+  return Object.hasOwn(DESK_ERRORS, code) ? t(DESK_ERRORS[/** @type {keyof typeof DESK_ERRORS} */ (code)]) : t(otherwise, { code });
+}
 
 /** A host: the desk, its answers, and the list over the call. */
 export class Hosting {
@@ -122,7 +131,7 @@ export class Hosting {
       decline: (visitor) => this.signaling?.decline(visitor.id),
       dismiss: (visitor) => this.signaling?.dismiss(visitor.id),
       count: (waiting) => {
-        controls.button.setAttribute("aria-label", `Waiting (${waiting})`);
+        controls.button.setAttribute("aria-label", t("desk.waitingButton", { count: waiting }));
         const badge = controls.button.querySelector(".badge");
         if (badge) badge.textContent = waiting ? String(Math.min(waiting, 99)) : "";
       },
@@ -155,7 +164,7 @@ export class Hosting {
     if (!signaling) return;
     this.view.showError("");
     if (!this.calls.inCall()) await this.openMedia();
-    if (!signaling.answer(id)) this.view.showError("The connection to the server is down; wait until it is back.");
+    if (!signaling.answer(id)) this.view.showError(t("desk.connectionDown"));
     if (this.calls.inCall()) this.overlay(false);
   }
 
@@ -164,7 +173,7 @@ export class Hosting {
     const view = this.view;
     const secret = location.pathname.split("/").pop() ?? "";
     view.show(true);
-    view.setStatus("Connecting…");
+    view.setStatus(t("desk.connecting"));
     const signaling = new Signaling(this.calls.url);
     this.signaling = signaling;
     /** @param {string} type @param {(detail: any) => void} handle */
@@ -180,15 +189,15 @@ export class Hosting {
       if (joined.door && !this.calls.inCall()) this.calls.begin(signaling, joined, view.hostName());
     });
     on("state", ({ state }) => {
-      if (state === "reconnecting") view.setStatus("Reconnecting to the server… Who is waiting shows again once it is back.");
+      if (state === "reconnecting") view.setStatus(t("desk.reconnecting"));
     });
     on("server-error", ({ code, about }) => {
       if (!["answer", "decline", "dismiss", "desk"].includes(about)) return;
-      const text = DESK_ERRORS[code] ?? `The server refused that (${code}).`;
+      const text = deskError(code, "deskError.refusedThat");
       view.showError(text);
       if (this.calls.inCall()) this.calls.tell(text); // the list is closed over the call: say it where the host looks
     });
-    on("closed", () => view.setStatus(DESK_ERRORS.closed));
+    on("closed", () => view.setStatus(t("deskError.closed")));
     try {
       await this.calls.ready;
       await signaling.connect();
@@ -196,7 +205,7 @@ export class Hosting {
     } catch (error) {
       const { code } = refusal(error);
       view.setStatus("");
-      view.showError(DESK_ERRORS[code] ?? `The server refused this page (${code}).`);
+      view.showError(deskError(code, "deskError.refusedPage"));
       signaling.close();
     }
   }

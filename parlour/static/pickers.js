@@ -5,21 +5,31 @@
  */
 
 import * as prefs from "./prefs.js";
+import { t } from "./translate.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
 
 /** Choosing a speaker needs setSinkId; where a browser lacks it, the choice is not offered. */
 export const canChooseSpeaker = "setSinkId" in HTMLMediaElement.prototype;
 
+/** How each kind of device is named where its browser gives no label, and where there is none. */
+const WORDS = /** @type {const} */ ({
+  camera: { numbered: "devices.cameraNumber", none: "devices.noCamera" },
+  microphone: { numbered: "devices.microphoneNumber", none: "devices.noMicrophone" },
+  speaker: { numbered: "devices.speakerNumber", none: "devices.noSpeaker" },
+});
+
 /**
  * @param {HTMLSelectElement} select @param {MediaDeviceInfo[]} devices
- * @param {string | null | undefined} current @param {string} noun
+ * @param {string | null | undefined} current @param {keyof typeof WORDS} kind
  */
-function fill(select, devices, current, noun) {
+function fill(select, devices, current, kind) {
+  const words = WORDS[kind];
   const options = devices.map(
-    (device, i) => new Option(device.label || `${noun} ${i + 1}`, device.deviceId, false, device.deviceId === current),
+    (device, i) =>
+      new Option(device.label || t(words.numbered, { number: i + 1 }), device.deviceId, false, device.deviceId === current),
   );
-  if (!options.length) options.push(new Option(`No ${noun.toLowerCase()} found`, ""));
+  if (!options.length) options.push(new Option(t(words.none), ""));
   select.replaceChildren(...options);
   select.disabled = devices.length === 0;
 }
@@ -52,9 +62,9 @@ export class DevicePickers {
   /** Device labels only appear once the page may use a device: call after opening media. */
   async refresh() {
     const { cameras, microphones, speakers } = await this.media.devices();
-    fill(this.selects.camera, cameras, this.media.cameraId, "Camera");
-    fill(this.selects.microphone, microphones, this.media.micId, "Microphone");
-    fill(this.selects.speaker, speakers, prefs.load("speaker") ?? "default", "Speaker");
+    fill(this.selects.camera, cameras, this.media.cameraId, "camera");
+    fill(this.selects.microphone, microphones, this.media.micId, "microphone");
+    fill(this.selects.speaker, speakers, prefs.load("speaker") ?? "default", "speaker");
   }
 
   /** @param {"camera" | "microphone"} kind @param {string} id */
@@ -65,11 +75,7 @@ export class DevicePickers {
       else await this.media.useMicrophone(id);
       prefs.save(kind, id);
     } catch {
-      this.on.problem(
-        kind === "camera"
-          ? "That camera could not be started. It may be in use by another app."
-          : "That microphone could not be started. It may be in use by another app.",
-      );
+      this.on.problem(t(kind === "camera" ? "devices.cameraFailed" : "devices.microphoneFailed"));
       void this.refresh();
     }
   }

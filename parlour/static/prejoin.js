@@ -7,42 +7,34 @@
 
 import { DevicePickers } from "./pickers.js";
 import * as prefs from "./prefs.js";
+import { t } from "./translate.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
 
-/** What a person should read for each reason a join can fail. */
-const JOIN_ERRORS = /** @type {Record<string, string>} */ ({
-  "no-such-room": "That passphrase does not open a room here. Check it and try again.",
-  "room-locked":
-    "This room is locked: the people in it have closed it to newcomers. Ask them to unlock it, then try again.",
-  "room-full": "The room is full. Try again when someone has left.",
-  "locked-out": "Too many wrong passphrases came from your network, so joining is paused for a while.",
-  "rate-limited": "Too many attempts at once. Wait a moment, then try again.",
-  "too-many-connections":
-    "Too many connections from your network to this server. Close other Parlour tabs, or try again in a minute.",
-  closed: "Could not reach the server. Check your network connection and try again.",
+/** What a person should read for each reason a join can fail, by the server's code. */
+const JOIN_ERRORS = /** @type {const} */ ({
+  "no-such-room": "join.noSuchRoom",
+  "room-locked": "join.roomLocked",
+  "room-full": "join.roomFull",
+  "rate-limited": "join.rateLimited",
+  "too-many-connections": "join.tooManyConnections",
+  closed: "join.closed",
 });
 
-const MEDIA_PROBLEMS = /** @type {Record<string, string>} */ ({
-  denied:
-    "Parlour may not use your camera and microphone. To allow them, select the camera or lock icon beside the address, allow both, then press Try again. Or join without them: you will see and hear the others, but they will not see or hear you.",
-  "no-devices":
-    "No camera or microphone was found. You can still join to watch and listen; the others will not see or hear you.",
-  "in-use":
-    "Your camera or microphone is being used by another app. Close that app and press Try again, or join without them.",
-  unsupported: "This browser cannot use a camera or microphone on this page. You can still join to watch and listen.",
-  "no-camera": "No camera was found, so you will join with sound only.",
-  "no-microphone": "No microphone was found: the others will see you but not hear you.",
+/** What a person should read for each problem with the camera and microphone. */
+const MEDIA_PROBLEMS = /** @type {const} */ ({
+  denied: "media.denied",
+  "no-devices": "media.noDevices",
+  "in-use": "media.inUse",
+  unsupported: "media.unsupported",
+  "no-camera": "media.noCamera",
+  "no-microphone": "media.noMicrophone",
 });
 
 /** Why this browser cannot take part at all, or null when it can. */
 export function unsupported() {
-  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
-    return "Calls need a secure connection: open this page through its https:// address.";
-  }
-  if (!("RTCPeerConnection" in window)) {
-    return "This browser cannot make calls. Please open this page in a recent Firefox, Chrome, Edge or Safari.";
-  }
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) return t("browser.insecure");
+  if (!("RTCPeerConnection" in window)) return t("browser.noCalls");
   // Without camera access a person can still join to watch and listen: openMedia says so.
   return null;
 }
@@ -54,14 +46,13 @@ export function unsupported() {
  * @param {number | null} [retryAfter]  seconds until trying again can help, as the server said
  */
 export function joinError(code, serverMessage = "", retryAfter = null) {
-  if (code === "weak-welcome") {
-    return `${serverMessage} This page did not use your passphrase with it. Tell whoever runs this server.`;
+  if (code === "weak-welcome") return t("join.weakWelcome", { reason: serverMessage });
+  if (code === "locked-out") {
+    const minutes = retryAfter ? Math.ceil(retryAfter / 60) : 0;
+    return minutes ? t("join.lockedOut", { count: minutes }) : t("join.lockedOutWhile");
   }
-  const text = JOIN_ERRORS[code] ?? `The server refused to let you in (${code}).`;
-  if (code !== "locked-out") return text;
-  const minutes = retryAfter ? Math.ceil(retryAfter / 60) : 0;
-  const wait = minutes > 1 ? `Wait ${minutes} minutes` : minutes === 1 ? "Wait a minute" : "Wait a while";
-  return `${text} ${wait}, then try again.`;
+  const key = Object.hasOwn(JOIN_ERRORS, code) ? JOIN_ERRORS[/** @type {keyof typeof JOIN_ERRORS} */ (code)] : null;
+  return key ? t(key) : t("join.refused", { code });
 }
 
 /** @type {string | null} */
@@ -138,8 +129,8 @@ export class Prejoin {
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const name = this.name.value.trim();
-      if (!name) return this.fail("Please type your name.", this.name);
-      if (!this.passphrase.value.trim()) return this.fail("Please type the passphrase.", this.passphrase);
+      if (!name) return this.fail(t("prejoin.needName"), this.name);
+      if (!this.passphrase.value.trim()) return this.fail(t("prejoin.needPassphrase"), this.passphrase);
       prefs.save("name", name);
       join(name, this.passphrase.value);
     });
@@ -190,7 +181,8 @@ export class Prejoin {
     if (!problem && !result.audio && !result.video) problem = "no-devices";
     this.denied = problem === "denied";
     this.opened = true;
-    this.showProblem(problem ? MEDIA_PROBLEMS[problem] : "", problem === "denied" || problem === "in-use");
+    const words = problem && Object.hasOwn(MEDIA_PROBLEMS, problem) ? t(MEDIA_PROBLEMS[/** @type {keyof typeof MEDIA_PROBLEMS} */ (problem)]) : "";
+    this.showProblem(words, problem === "denied" || problem === "in-use");
     this.render();
     await this.pickers.refresh();
     this.meterLoop();
@@ -214,17 +206,17 @@ export class Prejoin {
     this.previewNote.textContent = !this.opened
       ? ""
       : this.denied
-      ? "Camera not allowed"
+      ? t("prejoin.cameraNotAllowed")
       : !m.hasCamera
-        ? "No camera"
+        ? t("prejoin.noCamera")
         : m.cameraOn
           ? ""
-          : "Your camera is off";
-    this.micToggle.setAttribute("aria-label", m.micMuted ? "Unmute microphone" : "Mute microphone");
+          : t("prejoin.cameraIsOff");
+    this.micToggle.setAttribute("aria-label", t(m.micMuted ? "prejoin.unmute" : "prejoin.mute"));
     this.micToggle.classList.toggle("off", m.micMuted || !m.hasMic);
     this.micToggle.hidden = !m.hasMic;
     this.micToggle.querySelector("use")?.setAttribute("href", `static/icons.svg#${m.micMuted ? "mic-off" : "mic"}`);
-    this.camToggle.setAttribute("aria-label", m.cameraOn ? "Turn camera off" : "Turn camera on");
+    this.camToggle.setAttribute("aria-label", t(m.cameraOn ? "prejoin.cameraOff" : "prejoin.cameraOn"));
     this.camToggle.classList.toggle("off", !showing);
     this.camToggle.hidden = !m.hasCamera;
     this.camToggle.querySelector("use")?.setAttribute("href", `static/icons.svg#${showing ? "cam" : "cam-off"}`);

@@ -6,11 +6,13 @@
  * person's connection details; here it is the first thing on screen, until the person closes it.
  */
 
+import { t } from "./translate.js";
+
 /** @typedef {import("./call.js").Participant} Participant */
 
 /** @param {string} name @param {string} code */
 export function safetySentence(name, code) {
-  return `Compare this code aloud with ${name}: ${code}. If it matches, nobody is listening in.`;
+  return t("safety.compare", { name, code });
 }
 
 export class SafetyNotice {

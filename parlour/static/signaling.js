@@ -38,6 +38,7 @@
  */
 
 import { b64url, deriveRoomKeys, doorKey, unb64url, weakParameters } from "./crypto.js";
+import { t } from "./i18n.js";
 import { classify, SERVER } from "./schema.js";
 
 /** The protocol this page speaks; a welcome with another version is refused. */
@@ -160,7 +161,7 @@ export class SignalingError extends Error {
  */
 export function refuseWelcome(welcome) {
   if (welcome.protocol !== PROTOCOL_VERSION) {
-    return `This server speaks protocol ${welcome.protocol} and this page speaks ${PROTOCOL_VERSION}. Reload the page.`;
+    return t("welcome.protocol", { server: String(welcome.protocol), page: String(PROTOCOL_VERSION) });
   }
   return weakParameters(welcome.salt, welcome.iterations);
 }
