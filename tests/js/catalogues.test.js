@@ -176,14 +176,3 @@ test("the page check finds words that no catalogue holds, and a marking key that
     '<p> "Your passphrase" is marked prejoin.name, which says ["Your name"]',
   ]);
 });
-
-test("every English key is used: named by a module, or prepared for words index.html shows", () => {
-  const named = new Set(
-    CONVERTED.concat("crypto.js", "signaling.js").flatMap((name) => stringLiterals(source(name)).filter((literal) => KEY.test(literal))),
-  );
-  const page = pageWords(source("index.html")).map((word) => word.text);
-  const unused = englishPatterns
-    .filter(({ key, pattern }) => !named.has(key) && !page.some((text) => pattern.test(text)))
-    .map(({ key }) => key);
-  assert.deepEqual([...new Set(unused)], []);
-});
