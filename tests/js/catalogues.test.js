@@ -15,9 +15,10 @@ const STATIC = new URL("../../parlour/static/", import.meta.url);
 const source = (name) => readFileSync(new URL(name, STATIC), "utf8");
 
 /**
- * The modules whose words all come from the catalogues. The next ones to convert (app.js,
- * call.js, controls.js, tiles.js, stage.js, chatpanel.js, files.js, filepanel.js, invite.js,
- * mesh.js, media.js…) join this list as they are converted.
+ * The modules whose words all come from the catalogues, or that have none for a person (the
+ * DOM-free ones below roomlock.js). The next ones to convert (app.js, call.js, controls.js,
+ * tiles.js, stage.js, chatpanel.js, mesh.js, files.js, filepanel.js, invite.js, and the new
+ * shell.js, wakelock.js, audioroute.js, qrcode.js) join this list as they are converted.
  */
 const CONVERTED = [
   "prejoin.js",
@@ -28,9 +29,19 @@ const CONVERTED = [
   "elapsed.js",
   "pickers.js",
   "dialogs.js",
-  "roomlock.js",
   "i18n.js",
   "translate.js",
+  "roomlock.js",
+  "crypto.js",
+  "signaling.js",
+  "schema.js",
+  "pairing.js",
+  "chat.js",
+  "media.js",
+  "speaking.js",
+  "layout.js",
+  "roles.js",
+  "prefs.js",
 ];
 
 /**
@@ -47,6 +58,8 @@ const NOT_WORDS = new Map([
   ['no message "{}" in any catalogue (the page keeps its own text)', "a report to the console"],
   ['message "{}" needs {{}}', "a report to the console, for a developer"],
   ["SignalingError", "a class name"],
+  ["The knock was cancelled.", "signaling.js: an Error's message; the page words refusals by code"],
+  ["The connection to the server closed.", "signaling.js: the same, for the code closed"],
   ["Notification", "the browser's API, as in `\"Notification\" in window`"],
   ["Escape", "a KeyboardEvent key"],
 ]);
