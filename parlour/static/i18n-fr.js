@@ -80,7 +80,7 @@ export default {
   "desk.back": "Retour à l’appel",
   "desk.hostName": "Ton nom dans les appels",
   "desk.notifyMe": "Me prévenir quand quelqu’un frappe",
-  "desk.waitingForYou": "On t’attend",
+  "desk.waitingForYou": "Qui t’attend",
   "desk.empty": "Personne n’attend. Garde cette page ouverte : un son, une notification et le nombre dans le titre de l’onglet te préviennent quand quelqu’un frappe.",
   "desk.someone": "Quelqu’un sans nom",
   "desk.notOnList": "Pas sur ta liste",
