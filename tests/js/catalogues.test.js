@@ -164,6 +164,9 @@ function unlisted(html) {
       const texts = message === undefined ? [] : typeof message === "string" ? [message] : Object.values(message);
       if (!englishPatterns.some((entry) => entry.key === key && entry.pattern.test(text)))
         problems.push(`${where} "${text}" is marked ${key}, which says ${JSON.stringify(texts)}`);
+      // translate.js fills in marks without parameters: a message that needs some is script's to set.
+      else if (message !== undefined && placeholders(message).length)
+        problems.push(`${where} "${text}" is marked ${key}, which needs {${placeholders(message).join("}, {")}}`);
     } else if (!englishPatterns.some((entry) => entry.pattern.test(text))) {
       problems.push(`${where} "${text}" is in no catalogue`);
     }
@@ -175,16 +178,18 @@ test("every word index.html shows or speaks is an English message", () => {
   assert.deepEqual(unlisted(source("index.html")), []);
 });
 
-test("the page check finds words that no catalogue holds, and a marking key that says otherwise", () => {
+test("the page check finds words no catalogue holds, and a mark whose key says otherwise or needs parameters", () => {
   const html = [
     '<main><h1 data-i18n="prejoin.title">Join a room</h1>',
     '<p>A sentence nobody translated.</p>',
     '<button aria-label="Waiting (3)" data-i18n-attr="aria-label:desk.waitingButton"></button>',
+    '<button aria-label="Waiting (3)"></button>',
     '<button data-i18n-attr="aria-label:chat.send" aria-label="Send it"><kbd>Esc</kbd></button>',
     '<p data-i18n="prejoin.name">Your passphrase</p></main>',
   ].join("\n");
   assert.deepEqual(unlisted(html), [
     '<p> "A sentence nobody translated." is in no catalogue',
+    '<button aria-label> "Waiting (3)" is marked desk.waitingButton, which needs {count}',
     '<button aria-label> "Send it" is marked chat.send, which says ["Send"]',
     '<p> "Your passphrase" is marked prejoin.name, which says ["Your name"]',
   ]);
