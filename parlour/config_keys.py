@@ -570,6 +570,14 @@ STUN_ENABLED = KeySpec(
     doc="Answer STUN Binding requests on UDP, so browsers learn their public address from here",
     example="true",
 )
+STUN_HOST: KeySpec[str | None] = KeySpec(
+    name="stun.host",
+    expects="an IP address or host name",
+    convert=_host,
+    default=None,
+    doc="Address the STUN responder listens on; server.host unless set",
+    example='"0.0.0.0"',
+)
 STUN_PORT: KeySpec[int | None] = KeySpec(
     name="stun.port",
     expects="a whole number from 0 to 65535",
@@ -693,6 +701,7 @@ KEYS: tuple[KeySpec[Any], ...] = (
     TURN_SECRET,
     TURN_LIFETIME,
     STUN_ENABLED,
+    STUN_HOST,
     STUN_PORT,
     COUNTRIES,
     GEOIP_DATABASE,

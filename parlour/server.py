@@ -32,6 +32,7 @@ RESTART_ONLY = (
     "tls",
     "base_path",
     "stun_enabled",
+    "stun_host",
     "stun_port",
     # Files opened once at start: a reload that names others would leave them open meanwhile.
     "geoip_database",
@@ -162,7 +163,9 @@ async def _serve(settings: Settings, first_room: tuple[str, str] | None, qr: boo
         listeners: list[Listener] = [web_listener]
         if settings.stun_enabled:
             # By default the web port's number, known only once the web socket is bound.
-            udp = stun.UdpListener(settings.host, lambda: _stun_port(settings, web_listener))
+            udp = stun.UdpListener(
+                settings.stun_listens_at(), lambda: _stun_port(settings, web_listener)
+            )
             listeners.append(udp)
         for listener in listeners:
             started.append(listener)  # before start: one that fails half-way is stopped too

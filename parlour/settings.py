@@ -113,6 +113,7 @@ class Settings:
     ticket_key: bytes | None = None  # None: an old file; locks do not outlive the process
     turn: Turn | None = None
     stun_enabled: bool = True  # Parlour's own STUN responder (stun.py)
+    stun_host: str | None = None  # None: server.host
     stun_port: int | None = None  # None: the same number as the web port
     hosts: tuple[Host, ...] = ()
     countries: frozenset[str] = frozenset()
@@ -155,9 +156,20 @@ class Settings:
         Nobody can open http://0.0.0.0/; for every interface this machine's name is the best
         guess at hand.
         """
+        return self._reached_at(self.host)
+
+    def stun_listens_at(self) -> str:
+        """The STUN responder's address: its own, or else the web port's."""
+        return self.stun_host if self.stun_host is not None else self.host
+
+    def stun_host_public(self) -> str:
+        """The host browsers send STUN requests to, as public_host() for the responder."""
+        return self._reached_at(self.stun_listens_at())
+
+    def _reached_at(self, listening: str) -> str:
         if self.public_url is not None:
-            return urlsplit(self.public_url).hostname or self.host
-        return socket.gethostname() if unspecified(self.host) else self.host
+            return urlsplit(self.public_url).hostname or listening
+        return socket.gethostname() if unspecified(listening) else listening
 
     def page_url(self, port: int | None = None) -> str:
         """The room page's address as people open it, for printed links.

@@ -224,9 +224,9 @@ def loopback(host: str) -> bool:
 def own_url(settings: Settings, port: int) -> str | None:
     """The stun: URL that browsers reach the responder at, or None when they cannot: the
     responder is off, or it listens on loopback, where host candidates already suffice."""
-    if not settings.stun_enabled or loopback(settings.host):
+    if not settings.stun_enabled or loopback(settings.stun_listens_at()):
         return None
-    host = settings.public_host()
+    host = settings.stun_host_public()
     return f"stun:[{host}]:{port}" if ":" in host else f"stun:{host}:{port}"
 
 

@@ -220,13 +220,13 @@ async def test_first_serve_writes_a_config_and_prints_a_working_join_link(
             assert (await receive(ws))["type"] == "joined"
 
 
-def stun_answers(port: int) -> bool:
-    """Whether a Binding request to 127.0.0.1:`port` gets its success response back."""
+def stun_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a Binding request to `host`:`port` gets its success response back."""
     request = stun_wire.Message(stun_wire.Method.BINDING, stun_wire.Class.REQUEST)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         sock.settimeout(TIMEOUT)
-        sock.sendto(bytes(request), ("127.0.0.1", port))
+        sock.sendto(bytes(request), (host, port))
         response = stun_wire.parse_message(sock.recv(2048))
         return response.transaction_id == request.transaction_id and response.attributes == {
             "XOR-MAPPED-ADDRESS": sock.getsockname()
@@ -270,6 +270,28 @@ async def test_joined_names_the_own_stun_server_only_when_people_can_reach_it(
             joined = await receive(other)
         assert joined["ice_servers"] == [{"urls": [f"stun:call.example.org:{port}"]}]
         assert stun_answers(port)
+
+
+async def test_behind_a_proxy_the_web_port_stays_on_loopback_and_stun_listens_everywhere(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """server.host on loopback, stun.host = "0.0.0.0": the page is offered the responder at the
+    public host, which answers on another address; the web port is not there."""
+    config = write_config(tmp_path, {"lounge": (LOUNGE, 8)}, salt=SALT, base_path=BASE)
+    text = config.read_text() + '\n[stun]\nhost = "0.0.0.0"\n'
+    config.write_text(
+        text.replace("[server]\n", '[server]\npublic_url = "https://call.example.org"\n')
+    )
+    with ParlourProcess.start(config) as proxied:
+        port = port_of(proxied.url)
+        async with session.ws_connect("ws" + proxied.url.removeprefix("http") + "ws") as ws:
+            assert (await receive(ws))["type"] == "welcome"
+            await ws.send_str(json.dumps(join(LOUNGE)))
+            joined = await receive(ws)
+        assert joined["ice_servers"] == [{"urls": [f"stun:call.example.org:{port}"]}]
+        assert stun_answers(port, "127.0.0.2")
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=TIMEOUT).close()
 
 
 def announced(capsys: pytest.CaptureFixture[str], host: str, public_url: str | None = None) -> str:

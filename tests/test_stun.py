@@ -216,6 +216,12 @@ def settings(**overrides: object) -> Settings:
         ({"host": "::1"}, None),
         ({"host": "localhost"}, None),
         ({"host": "0.0.0.0", "public_url": "https://x.org", "stun_enabled": False}, None),
+        (
+            {"host": "127.0.0.1", "stun_host": "0.0.0.0", "public_url": "https://x.org"},
+            "stun:x.org:9",
+        ),
+        ({"host": "127.0.0.1", "stun_host": "192.0.2.5"}, "stun:192.0.2.5:9"),
+        ({"host": "0.0.0.0", "stun_host": "127.0.0.1", "public_url": "https://x.org"}, None),
     ],
 )
 def test_the_page_is_given_the_own_stun_url_only_where_it_can_reach_it(
@@ -245,11 +251,11 @@ def test_by_default_stun_is_on_at_the_web_port(tmp_path: Path) -> None:
 
 
 def test_stun_can_be_turned_off_or_moved(tmp_path: Path) -> None:
-    """[stun] enabled = false turns it off; port = 3478 moves it."""
+    """[stun] enabled = false turns it off; host and port move it."""
     path = tmp_path / "parlour.toml"
-    path.write_text(CONFIG + "\n[stun]\nenabled = false\nport = 3478\n")
+    path.write_text(CONFIG + '\n[stun]\nenabled = false\nhost = "::"\nport = 3478\n')
     loaded = config.load(path)
-    assert (loaded.stun_enabled, loaded.stun_port) == (False, 3478)
+    assert (loaded.stun_enabled, loaded.stun_host, loaded.stun_port) == (False, "::", 3478)
 
 
 @pytest.mark.parametrize(
@@ -258,6 +264,12 @@ def test_stun_can_be_turned_off_or_moved(tmp_path: Path) -> None:
         ('port = "3478"', 'must be a whole number from 0 to 65535, got "3478"', "port = 3478"),
         ("port = 70000", "must be a whole number from 0 to 65535, got 70000", "port = 3478"),
         ('enabled = "no"', 'must be true or false, got "no"', "enabled = true"),
+        (
+            'host = "[::]"',
+            'must be an IP address or host name, got "[::]" (write an IPv6 address without '
+            "brackets)",
+            'host = "0.0.0.0"',
+        ),
     ],
 )
 def test_a_bad_stun_value_names_file_key_and_fix(
