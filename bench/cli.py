@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import (
     call,
     connections,
+    files,
     floods,
     joins,
     limits,
@@ -45,6 +46,7 @@ SECTIONS = (
     "floods",
     "page",
     "call",
+    "files",
     "stun",
     "reach",
 )
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "floods": lambda: floods.measure(launch, plan, args.seed * 4000),
             "page": lambda: page.measure(launch),
             "call": lambda: call.measure(launch, plan.call_runs),
+            "files": lambda: files.measure(launch),
             "stun": lambda: stun.measure(launch, plan),
             "reach": lambda: reach.measure(plan.reach_runs),
         }
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             # page: sizes do not depend on what else the machine does; call and reach: say it
             # themselves, with the browser's processes (not the bench's children) counted as theirs
-            if name not in ("page", "call", "reach"):
+            if name not in ("page", "call", "files", "reach"):
                 section.notes.append(_others_since(before))
             print("\n".join(section.lines()), flush=True)
             done.append(section)

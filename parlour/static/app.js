@@ -16,6 +16,8 @@ import { Chat } from "./chat.js";
 import { ChatPanel } from "./chatpanel.js";
 import { Controls } from "./controls.js";
 import { closable, SettingsDialog } from "./dialogs.js";
+import { FilePanel } from "./filepanel.js";
+import { Files } from "./files.js";
 import { Hosting, Visiting } from "./frontdoor.js";
 import { QrToggle } from "./invite.js";
 import { LocalMedia } from "./media.js";
@@ -73,6 +75,8 @@ const ui = {
   screenNews: byId("screen-news"),
   sharing: byId("sharing"),
   shareShortcut: byId("share-shortcut"),
+  fileInput: /** @type {HTMLInputElement} */ (byId("file-input")),
+  dropHint: byId("drop-hint"),
 };
 
 const media = new LocalMedia();
@@ -123,7 +127,22 @@ const chat = new ChatPanel(
   },
 );
 
+/** Files sent and received in the call, browser to browser (files.js), and their panel. */
+const files = new Files();
+const filePanel = new FilePanel(
+  {
+    panel: byId("files"),
+    list: byId("files-list"),
+    news: byId("files-news"),
+    note: byId("files-notes"),
+    clear: /** @type {HTMLButtonElement} */ (byId("files-clear")),
+  },
+  files,
+  (transfer, url) => chat.addFile(transfer.peer.name, transfer.name, url),
+);
+
 const controls = new Controls(byId("controls"), ui.call, media, {
+  sendFile: () => chooseFiles(null),
   settings: () => void settings.open(),
   chat: (fromKey) => (fromKey && chat.open && !chat.focused ? chat.focus() : chat.show(!chat.open, true)),
   shortcuts: () => ui.shortcuts.showModal(),
@@ -131,6 +150,60 @@ const controls = new Controls(byId("controls"), ui.call, media, {
   lock: toggleLock,
   leave,
   problem: tell,
+});
+
+/** Whom the file chooser is open for: a person's session id, or null for everyone. @type {string | null} */
+let fileTarget = null;
+
+/** @param {string | null} target */
+function chooseFiles(target) {
+  fileTarget = target;
+  ui.fileInput.value = "";
+  ui.fileInput.click();
+}
+ui.fileInput.addEventListener("change", () => sendFiles([...(ui.fileInput.files ?? [])], fileTarget));
+stage.onSend = (id) => chooseFiles(id);
+
+/**
+ * Offer files to one person or to everyone connected; each of them accepts or declines.
+ * @param {File[]} chosen @param {string | null} target
+ */
+function sendFiles(chosen, target) {
+  if (!session || !chosen.length) return;
+  const people = [...session.call.participants.values()].filter(
+    (p) => (target === null || p.id === target) && p.connection === "connected",
+  );
+  if (!people.length) {
+    tell(target ? "They are not connected right now, so the file cannot go to them." : "Nobody else is connected yet: there is no one to send a file to.");
+    return;
+  }
+  files.send(chosen, people);
+}
+
+// Files dropped anywhere on the call go to everyone, or to the person whose tile they land on.
+ui.call.addEventListener("dragover", (event) => {
+  if (!session || !event.dataTransfer?.types.includes("Files")) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "copy";
+  ui.dropHint.hidden = false;
+});
+ui.call.addEventListener("dragleave", (event) => {
+  if (!(event.relatedTarget instanceof Node) || !ui.call.contains(event.relatedTarget)) ui.dropHint.hidden = true;
+});
+ui.call.addEventListener("drop", (event) => {
+  ui.dropHint.hidden = true;
+  if (!session || !event.dataTransfer?.files.length) return;
+  event.preventDefault();
+  const tile = event.target instanceof Element ? event.target.closest(".tile") : null;
+  const id = [...stage.tiles].find(([, t]) => t.el === tile)?.[0];
+  sendFiles([...event.dataTransfer.files], id && id !== SELF && !id.includes(":") ? id : null);
+});
+// A pasted file (a screenshot, a copied file) goes to everyone; pasted text is left alone.
+document.addEventListener("paste", (event) => {
+  const pasted = [...(event.clipboardData?.files ?? [])];
+  if (!session || !pasted.length) return;
+  event.preventDefault();
+  sendFiles(pasted, null);
 });
 
 /** Say something in the call that needs attention. @param {string} text */
@@ -264,11 +337,16 @@ function listen(signaling, call, talk, lock) {
   call.addEventListener("participant-removed", (event) => {
     stage.remove(who(event).id);
     stage.remove(SCREEN + who(event).id);
+    files.detach(who(event).id);
     showScreenNews();
     safety.forget(who(event).id);
     syncPending();
   });
   call.addEventListener("levels", highlightSpeaker);
+  call.addEventListener("channel", (event) => {
+    const { participant, channel } = /** @type {CustomEvent<{participant: Participant, channel: RTCDataChannel}>} */ (event).detail;
+    files.attach(participant, channel);
+  });
   talk.addEventListener("line", (event) => {
     const { participant, text } = /** @type {CustomEvent<{participant: Participant, text: string}>} */ (event).detail;
     chat.add(participant.name, text, false);
@@ -448,6 +526,7 @@ function show(p) {
     status: p.connection === "unreachable" ? unreachable(p.name) : (CONNECTION[p.connection] ?? ""),
     quality: p.quality,
     safetyCode: p.safetyCode,
+    canSend: p.connection === "connected",
   });
   if (p.screen) {
     stage.add(SCREEN + p.id).update({
@@ -539,6 +618,8 @@ function leave() {
   stage.clear();
   stage.pin(null);
   chat.clear();
+  files.clear();
+  filePanel.clear();
   tell("");
   ui.banner.textContent = "";
   clearTimeout(lockNoticeTimer);

@@ -17,6 +17,7 @@
  *
  * Events (CustomEvent):
  *   participant-added | participant-updated | participant-removed  {participant}
+ *   channel     {participant, channel}  the connection to them has its files channel (mesh.js)
  *   levels      {}        speaking levels were refreshed (about 5 times a second)
  *   signaling   {state: "connected" | "reconnecting" | "closed"}
  *   warning     {message}
@@ -269,6 +270,7 @@ export class Call extends EventTarget {
       this.updated(participant);
     });
     link.addEventListener("ended", () => this.remove(session));
+    link.addEventListener("channel", () => this.emit("channel", { participant, channel: link.fileChannel }));
     link.addEventListener("refused", () => this.warn("certificate"));
     link.addEventListener("state", () => {
       const state = link.pc.connectionState;

@@ -60,6 +60,27 @@ export class ChatPanel {
     }
   }
 
+  /**
+   * A line that links to a file someone sent: "Ada sent report.pdf", the name a download link.
+   * @param {string} who @param {string} name  safe to save under @param {string} url
+   */
+  addFile(who, name, url) {
+    const line = document.createElement("li");
+    const speaker = document.createElement("strong");
+    speaker.textContent = who;
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.textContent = name;
+    line.append(speaker, " sent ", link);
+    this.ui.log.append(line);
+    this.ui.log.scrollTop = this.ui.log.scrollHeight;
+    if (!this.open) {
+      this.unread++;
+      this.changed(false, this.unread);
+    }
+  }
+
   clear() {
     this.ui.log.replaceChildren();
     this.ui.text.value = "";

@@ -13,6 +13,7 @@
  * @property {() => void} shortcuts
  * @property {() => void} pinSpeaker
  * @property {() => void} lock  lock the room to newcomers, or unlock it
+ * @property {() => void} sendFile  choose files to send to everyone
  * @property {() => void} leave
  * @property {(text: string) => void} problem
  */
@@ -67,6 +68,7 @@ export class Controls {
     this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "The other camera could not be started."));
     this.lock.addEventListener("click", actions.lock);
     button(toolbar, "settings-button").addEventListener("click", actions.settings);
+    button(toolbar, "file-button").addEventListener("click", actions.sendFile);
     this.chat.addEventListener("click", () => actions.chat(false));
     button(toolbar, "shortcuts-button").addEventListener("click", actions.shortcuts);
     button(toolbar, "leave-button").addEventListener("click", actions.leave);

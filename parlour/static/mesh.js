@@ -11,8 +11,12 @@
  * added by whoever shares, sending only; which ones they are the sharer says in a sealed
  * `screen` message naming their mids, never left to order or guesswork.
  *
+ * Files travel on one data channel per connection, labelled FILES_CHANNEL, which the side that
+ * makes the first offer opens, so that it rides in that offer and costs no negotiation of its
+ * own; files.js speaks on it.
+ *
  * Events: media ({role}: what is shown of that role changed; role "screen": the other side's
- * shared screen, in `screen`, came or went), state (connection changed),
+ * shared screen, in `screen`, came or went), channel (fileChannel is there), state (connection changed),
  * ended (the other side closed its connection for good), refused (a session description named
  * a certificate other than the one announced when the pair's key was agreed).
  */
@@ -36,6 +40,8 @@ import { CALL_ROLES, KIND, offeredRole } from "./roles.js";
  */
 
 const DISCONNECTED_GRACE_MS = 3_000;
+/** The label of the data channel for files (PROTOCOL.md, "Files between browsers"). */
+export const FILES_CHANNEL = "files";
 /** How long a connection may take to come up before the person is told it could not. */
 export const CONNECT_BOUND_MS = 15_000;
 /** ICE restarts while a connection is down: after 2 s, then twice as long each time, up to a minute. */
@@ -172,6 +178,8 @@ export class PeerLink extends EventTarget {
     this.placed = false;
     /** The mids this page last named in a `screen` message, as "video audio", or null. @type {string | null} */
     this.announcedMid = null;
+    /** The data channel for files, once opened or offered. @type {RTCDataChannel | null} */
+    this.fileChannel = null;
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** Incoming negotiation messages, handled strictly one after another. */
@@ -251,6 +259,17 @@ export class PeerLink extends EventTarget {
       show();
     };
     pc.onconnectionstatechange = () => this.connectionChanged();
+    pc.ondatachannel = ({ channel }) => {
+      // One files channel, opened by the other side; any other channel is not ours to speak on.
+      if (channel.label === FILES_CHANNEL && !this.fileChannel && channel.ordered) this.takeChannel(channel);
+      else channel.close();
+    };
+  }
+
+  /** @param {RTCDataChannel} channel */
+  takeChannel(channel) {
+    this.fileChannel = channel;
+    this.emit("channel");
   }
 
   /** @param {string} type @param {object} [detail] */
@@ -392,6 +411,7 @@ export class PeerLink extends EventTarget {
       this.transceivers.set(role, transceiver);
     }
     this.placed = true;
+    this.takeChannel(this.pc.createDataChannel(FILES_CHANNEL, { ordered: true }));
     this.addScreen();
   }
 

@@ -28,6 +28,8 @@ export class Stage {
     this.queued = false;
     /** @type {string} */
     this.sink = "";
+    /** Someone's "Send a file to …" was pressed, with their tile's id. @type {(id: string) => void} */
+    this.onSend = () => {};
     new ResizeObserver(() => this.relayout()).observe(area);
   }
 
@@ -35,7 +37,15 @@ export class Stage {
   add(id) {
     const existing = this.tiles.get(id);
     if (existing) return existing;
-    const tile = new Tile(id === SELF, () => this.pin(this.pinned === id ? null : id));
+    const tile = new Tile(
+      id === SELF,
+      () => this.pin(this.pinned === id ? null : id),
+      // Looked up when pressed: a placeholder's tile is renamed to its person's id.
+      (pressed) => {
+        const owner = [...this.tiles].find(([, t]) => t === pressed)?.[0];
+        if (owner) this.onSend(owner);
+      },
+    );
     this.tiles.set(id, tile);
     this.list.append(tile.el);
     if (this.sink) tile.setSink(this.sink);

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * One tile per person: video (or initials when the camera is off), the name, what is off, how
- * the connection is, and buttons to pin the tile and to see the connection's details with the
- * safety code. A tile knows nothing of the call engine; app.js hands it a TileView.
+ * the connection is, and buttons to pin the tile, to send the person a file, and to see the
+ * connection's details with the safety code. A tile knows nothing of the call engine; app.js hands it a TileView.
  */
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -27,6 +27,7 @@ const SVG = "http://www.w3.org/2000/svg";
  * @property {string | null} safetyCode
  * @property {boolean} [pending]  someone in the room whose greeting has not arrived yet
  * @property {boolean} [screen]  a shared screen: shown whole (fit), or cropped to fill on request
+ * @property {boolean} [canSend]  a file can be sent to them now (their connection has its channel)
  */
 
 /** @param {string} name @returns {SVGSVGElement} */
@@ -85,8 +86,9 @@ export class Tile {
   /**
    * @param {boolean} self  the own tile: muted video, no connection details
    * @param {(tile: Tile) => void} onPin
+   * @param {(tile: Tile) => void} [onSend]  "Send a file to …" pressed
    */
-  constructor(self, onPin) {
+  constructor(self, onPin, onSend) {
     this.self = self;
     this.el = make("li", "tile entering", { role: "listitem" });
     this.body = make("div", "tile-body", { role: "group" });
@@ -106,8 +108,12 @@ export class Tile {
     this.fitButton.append(icon("expand"));
     this.fitButton.hidden = true;
     this.fitButton.addEventListener("click", () => this.setFill(this.fitButton.getAttribute("aria-pressed") !== "true"));
+    this.sendButton = make("button", "tool", { type: "button" });
+    this.sendButton.append(icon("file"));
+    this.sendButton.hidden = true;
+    this.sendButton.addEventListener("click", () => onSend?.(this));
     const tools = make("div", "tile-tools");
-    tools.append(this.fitButton, this.detailsButton, this.pinButton);
+    tools.append(this.fitButton, this.sendButton, this.detailsButton, this.pinButton);
     this.micOff = make("span", "flag", { role: "img", "aria-label": "Microphone off" });
     this.micOff.append(icon("mic-off"));
     this.camOff = make("span", "flag", { role: "img", "aria-label": "Camera off" });
@@ -149,6 +155,7 @@ export class Tile {
       this.avatar.style.setProperty("--hue", hue(view.name));
       this.pinButton.setAttribute("aria-label", `Pin ${shown}`);
       this.detailsButton.setAttribute("aria-label", `Connection details for ${view.name}`);
+      this.sendButton.setAttribute("aria-label", `Send a file to ${view.name}`);
       this.details.setAttribute("aria-label", `Connection details for ${view.name}`);
     }
     // A new camera track (turned back on, switched, flipped) is shown by loading the stream anew.
@@ -164,6 +171,7 @@ export class Tile {
     this.pinButton.hidden = Boolean(view.pending);
     this.detailsButton.hidden = this.self || Boolean(view.pending) || Boolean(view.screen);
     this.fitButton.hidden = !view.screen;
+    this.sendButton.hidden = this.self || Boolean(view.pending) || Boolean(view.screen) || !view.canSend;
     this.el.classList.toggle("screen", Boolean(view.screen));
     const grade = view.quality?.grade;
     this.quality.className = `quality ${grade ?? "unknown"}`;

@@ -248,6 +248,10 @@ export class FakePeerConnection {
   }
 
   async addIceCandidate() {}
+  /** @param {string} label @param {object} init */
+  createDataChannel(label, init) {
+    return { label, ...init, readyState: "connecting", close() {} };
+  }
   restartIce() {
     this.restarts = (this.restarts ?? 0) + 1;
   }
