@@ -31,7 +31,7 @@ from aiohttp._websocket.reader import WebSocketDataQueue
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http import WebSocketReader, WebSocketWriter
 
-from parlour import protocol
+from parlour import languages, protocol, wording
 from parlour.audit import Event
 from parlour.guard import normalize_address, parse_address
 from parlour.settings import IpNetwork, Settings
@@ -171,10 +171,38 @@ def service_worker(assets: dict[str, Asset]) -> Asset:
     return Asset(body, gzip.compress(body, 9, mtime=0), template.content_type, etag)
 
 
-def _variant(asset: Asset, attributes: str) -> Asset:
+# The page's own <html> tag, which says English; and where a catalogue's preload goes.
+HTML_TAG: Final = b'<html lang="en">'
+HEAD_END: Final = b"</head>"
+
+
+def _variant(
+    asset: Asset, attributes: str, language: str | None = None, words: dict[str, str] | None = None
+) -> Asset:
     """The page with `attributes` on its <body>: what kind of page it is, and whether the front
-    door is open, without a request of its own to ask."""
-    body = asset.body.replace(b"<body", b"<body " + attributes.encode(), 1)
+    door is open, without a request of its own to ask.
+
+    With a `language` (the server's choice from Accept-Language), <html> says it, as lang for
+    the browser and as data-language for translate.js, which follows it; and the catalogue of a
+    language other than English is preloaded, fetched beside the page's first module rather than
+    after the whole module graph has loaded; and the words of that catalogue, `words`, are
+    written into the elements index.html marks (wording.py), so that the page paints in its
+    language rather than in English until translate.js has run. Without a language, the page
+    is as written, and translate.js picks from navigator.languages alone.
+    """
+    body = asset.body
+    if language is not None:
+        for marker in (HTML_TAG, HEAD_END):
+            if body.count(marker) != 1:
+                raise RuntimeError(f"parlour/static/index.html must hold {marker.decode()} once")
+        tag = f'<html lang="{language}" data-language="{language}">'
+        body = body.replace(HTML_TAG, tag.encode(), 1)
+        if language != languages.ENGLISH:
+            preload = f'  <link rel="modulepreload" href="static/i18n-{language}.js">\n'
+            body = body.replace(HEAD_END, preload.encode() + HEAD_END, 1)
+        if words:
+            body = wording.render(body.decode(), words).encode()
+    body = body.replace(b"<body", b"<body " + attributes.encode(), 1)
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     return Asset(body, gzip.compress(body, 9, mtime=0), asset.content_type, etag)
 
@@ -492,11 +520,25 @@ class Site:
                 self.routes[f"/{name}"] = functools.partial(self.static, name)
             elif name != "index.html":
                 self.routes[f"/static/{name}"] = functools.partial(self.static, name)
+        # The languages the page has catalogues for; the language codes here come from the
+        # page's own file names, never from a request.
+        self.languages = languages.catalogues(self.assets)
+        words = {
+            language: wording.read_catalogue(self.assets[f"i18n-{language}.js"].body.decode())
+            for language in self.languages
+            if language != languages.ENGLISH  # index.html is written in English
+        }
         page = self.assets["index.html"]
         self.pages = {
-            (role, door): _variant(page, f'data-role="{role}" data-door="{door}"')
+            (role, door, language): _variant(
+                page,
+                f'data-role="{role}" data-door="{door}"',
+                language,
+                words.get(language) if language else None,
+            )
             for role in ("visitor", "host")
             for door in ("off", "one", "several")
+            for language in (None, *self.languages)
         }
         self.apply(trusted_proxies)
 
@@ -541,11 +583,13 @@ class Site:
     ) -> web.Response:
         item = self.assets[name]
         if role:
-            item = self.pages[role, door_mode(len(self.hub.policy.hosts))]
+            item = self.pages[role, door_mode(len(self.hub.policy.hosts)), self.language(request)]
         headers = {
             "ETag": item.etag,
             "Cache-Control": "no-store" if page else "no-cache",
-            "Vary": "Accept-Encoding",
+            # The page's words follow Accept-Language; the page is never stored (no-store) by
+            # a cache that honours that, but the service worker keeps a copy by its address.
+            "Vary": "Accept-Encoding, Accept-Language" if page else "Accept-Encoding",
         }
         if request.headers.get("If-None-Match") == item.etag and not page:
             return web.Response(status=304, headers=headers)
@@ -555,6 +599,15 @@ class Site:
             headers["Content-Encoding"] = "gzip"
         headers["Content-Type"] = item.content_type
         return web.Response(body=body, headers=headers)
+
+    def language(self, request: web.Request) -> str | None:
+        """The page's language for this request, or None when it sent no Accept-Language at all
+        (then the page's script picks from the browser's languages itself)."""
+        lines = request.headers.getall("Accept-Language", ())
+        if not lines:
+            return None
+        # Several lines are one list in order (RFC 9110 5.3).
+        return languages.choose(",".join(lines), self.languages)
 
     def _origin_ok(self, request: web.Request) -> bool:
         """Refuse cross-site WebSockets: a page elsewhere must not drive a visitor's browser."""

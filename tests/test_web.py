@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from multidict import CIMultiDict
 from pytest_aiohttp import AiohttpClient
 
-from parlour import keys, protocol, web
+from parlour import keys, protocol, web, wording
 from parlour.guard import JoinGuard
 from parlour.settings import Host, Settings
 from parlour.signaling import MAX_CONNECTIONS_PER_ADDRESS, MESSAGE_BURST, MESSAGE_DROPS, Hub
@@ -319,6 +319,161 @@ async def test_a_host_page_is_the_page_at_its_secret_and_every_near_miss_is_the_
     for entry in probes:
         assert BASE not in entry.what
         assert DESK_SECRET[:20] not in entry.what
+
+
+# --- the page in the visitor's language ----------------------------------------------------
+
+
+def page_in(language: str, attributes: bytes = b'data-role="visitor" data-door="off"') -> bytes:
+    """index.html as the server sends it in `language`: said on <html>, its catalogue preloaded
+    and its marked words written in (tests/test_wording.py) unless it is English (the page's
+    own)."""
+    page = static_files()["index.html"]
+    if language != "en":
+        words = wording.read_catalogue(static_files()[f"i18n-{language}.js"].decode())
+        page = wording.render(page.decode(), words).encode()
+    page = page.replace(
+        b'<html lang="en">', f'<html lang="{language}" data-language="{language}">'.encode(), 1
+    )
+    if language != "en":
+        preload = f'  <link rel="modulepreload" href="static/i18n-{language}.js">\n'.encode()
+        page = page.replace(b"</head>", preload + b"</head>", 1)
+    return page.replace(b"<body", b"<body " + attributes, 1)
+
+
+async def page_for(world: World, accept_language: str, path: str = BASE + "/") -> bytes:
+    headers = {"Accept-Encoding": "identity", "Accept-Language": accept_language}
+    response = await world.client.get(path, headers=headers)
+    assert response.status == 200
+    assert response.headers["Vary"] == "Accept-Encoding, Accept-Language"
+    assert response.headers["Cache-Control"] == "no-store"
+    return await response.read()
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        ("de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7", "de"),
+        ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", "fr"),
+        ("es-419", "es"),
+        ("en-US,en;q=0.9", "en"),
+        ("en;q=0.5, fr;q=0.8", "fr"),
+        ("de;q=0, es;q=0.1", "es"),
+        ("it-IT,it;q=0.9,ja;q=0.8", "en"),
+        ("", "en"),
+    ],
+)
+async def test_the_page_arrives_in_the_language_accept_language_picks(
+    world: World, accept_language: str, language: str
+) -> None:
+    assert await page_for(world, accept_language) == page_in(language)
+
+
+async def test_a_page_asked_in_no_language_is_as_written_and_left_to_the_browser(
+    world: World,
+) -> None:
+    """No Accept-Language at all (a proxy that strips it): no choice on <html>, no preload, and
+    translate.js picks from navigator.languages; the page still varies on the header."""
+    response = await world.client.get(BASE + "/", headers={"Accept-Encoding": "identity"})
+    body = await response.read()
+    assert b'<html lang="en">' in body
+    assert b"data-language" not in body
+    assert b"modulepreload" not in body
+    assert response.headers["Vary"] == "Accept-Encoding, Accept-Language"
+
+
+async def test_several_accept_language_lines_are_one_list(world: World) -> None:
+    headers = CIMultiDict([("Accept-Encoding", "identity")])
+    headers.add("Accept-Language", "it;q=0.9")
+    headers.add("Accept-Language", "fr;q=0.95, de;q=0.5")
+    response = await world.client.get(BASE + "/", headers=headers)
+    assert await response.read() == page_in("fr")
+
+
+async def test_a_host_page_arrives_in_its_language_too(aiohttp_client: AiohttpClient) -> None:
+    world = await start(aiohttp_client, hosts=(DESK_HOST,))
+    body = await page_for(world, "es-ES,es;q=0.9", BASE + "/" + DESK_SECRET)
+    assert body == page_in("es", b'data-role="host" data-door="one"')
+    # The preload is relative like every other reference, so from the host's address as well it
+    # names the file i18n.js imports.
+    zipped = await world.client.get(BASE + "/" + DESK_SECRET, headers={"Accept-Language": "es"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(await zipped.read()) == body
+
+
+@pytest.mark.parametrize(
+    "accept_language",
+    [
+        "de," * 2000,  # over the bound, though German comes first
+        "x" * 8000,
+        ",,,;;;===",
+        "de;q=2, fr;q=1.5, es;level=1",
+        "<script>alert(1)</script>",
+        '"><link rel=modulepreload href=//evil.example/x.js>',
+        "../../etc/passwd",
+        "de\tfr",
+    ],
+)
+async def test_a_garbage_or_huge_header_is_english_and_no_error(
+    world: World, accept_language: str
+) -> None:
+    assert await page_for(world, accept_language) == page_in("en")
+
+
+async def test_bytes_that_are_no_text_in_accept_language_are_english(world: World) -> None:
+    """Not even UTF-8 (aiohttp lets such bytes through, as latin-1): the page, in English, as for
+    any header that names no language."""
+    for value in (b"\xff\xfe\x80de", "d\u00e9".encode()):
+        request = (
+            b"GET " + BASE.encode() + b"/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Accept-Language: " + value + b"\r\n\r\n"
+        )
+        reader, writer = await asyncio.open_connection(world.client.host, world.client.port)
+        writer.write(request)
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)  # to the end: Connection: close
+        writer.close()
+        await writer.wait_closed()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), (value, head)
+        assert b"\r\nVary: Accept-Encoding, Accept-Language\r\n" in head
+        assert body == page_in("en")
+
+
+async def test_the_404_is_the_same_whatever_accept_language_says(world: World) -> None:
+    """A stranger learns nothing by asking in another language: not the status, the body nor any
+    header (no Vary, no Content-Language) changes."""
+    seen = set()
+    for path in ("/", BASE + "/nope", BASE + "x/", BASE + "/static/i18n-it.js"):
+        for accept_language in (None, "de-DE,de;q=0.9", "fr", "it", "*", "x" * 3000):
+            headers = {} if accept_language is None else {"Accept-Language": accept_language}
+            response = await world.client.get(path, headers=headers, allow_redirects=False)
+            status, body, kept = await fingerprint(response)
+            assert status == 404, (path, accept_language)
+            seen.add((status, body, tuple(kept)))
+    assert len(seen) == 1, seen
+
+
+async def test_assets_do_not_vary_on_the_language(world: World) -> None:
+    path = f"{BASE}/static/i18n-de.js"
+    answers = [
+        await world.client.get(path, headers={"Accept-Language": value}) for value in ("de", "fr")
+    ]
+    for response in answers:
+        assert response.status == 200
+        assert response.headers["Vary"] == "Accept-Encoding"
+    assert await answers[0].read() == await answers[1].read()
+
+
+async def test_the_server_and_the_page_ship_the_same_languages(world: World) -> None:
+    """The server's languages come from the catalogues' file names; i18n.js imports each by
+    name. If they differed, the server could preload and name a language the page lacks."""
+    source = static_files()["i18n.js"].decode()
+    table = re.search(r"export const CATALOGUES = \{(.*?)\n\};", source, re.DOTALL)
+    assert table is not None
+    page = sorted(re.findall(r"^\s*([\w-]+|\"[\w-]+\"):", table.group(1), re.MULTILINE))
+    assert sorted(name.strip('"') for name in page) == sorted(world.site.languages)
+    assert world.site.languages[0] == "en"
+    assert set(world.site.languages) >= {"en", "de", "fr", "es"}
 
 
 async def test_base_path_without_slash_redirects_permanently(world: World) -> None:

@@ -6,12 +6,11 @@
  */
 
 import { qrSvg } from "./qrcode.js";
-
-export const QR_LABEL = "QR code of the join link";
+import { t } from "./translate.js";
 
 export class QrToggle {
   /**
-   * @param {HTMLButtonElement} button  "Show QR code", aria-controls the figure
+   * @param {HTMLButtonElement} button  "Show QR code" (call.showQr), aria-controls the figure
    * @param {HTMLElement} figure  where the code goes, hidden until asked for
    * @param {() => string | null} link  the join link now, or null outside a room call
    */
@@ -29,9 +28,9 @@ export class QrToggle {
     if (!link) return;
     const turn = ++this.shown;
     this.button.setAttribute("aria-expanded", "true");
-    this.button.textContent = "Hide QR code";
+    this.button.textContent = t("call.hideQr");
     try {
-      const svg = await qrSvg(link, QR_LABEL);
+      const svg = await qrSvg(link, t("call.qrLabel"));
       if (turn !== this.shown) return;
       this.figure.querySelector("svg")?.remove();
       this.figure.prepend(svg);
@@ -39,7 +38,7 @@ export class QrToggle {
     } catch {
       if (turn !== this.shown) return;
       this.hide();
-      this.button.textContent = "QR code unavailable: try again";
+      this.button.textContent = t("call.qrUnavailable");
     }
   }
 
@@ -48,6 +47,6 @@ export class QrToggle {
     this.figure.hidden = true;
     this.figure.querySelector("svg")?.remove();
     this.button.setAttribute("aria-expanded", "false");
-    this.button.textContent = "Show QR code";
+    this.button.textContent = t("call.showQr");
   }
 }

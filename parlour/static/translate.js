@@ -42,6 +42,21 @@ export function translatePage(root) {
   }
 }
 
-await useLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
+/**
+ * The language the server chose for this page from the request's Accept-Language (web.py), if
+ * it did: the page arrived with that lang and that catalogue already on its way, so the page's
+ * words follow it. The header and navigator.languages mostly come from the same setting, but
+ * not always (Safari sends only the first language; an extension or a proxy may rewrite the
+ * header): choosing again here could write French into a page that arrived German. A page
+ * served without that choice (no Accept-Language) goes by the browser's languages.
+ */
+const chosen = document.documentElement.dataset.language;
+
+await useLanguage(
+  chosen ? [chosen] : navigator.languages?.length ? navigator.languages : [navigator.language],
+);
 document.documentElement.lang = language();
 translatePage(document);
+// When the page speaks its language: a mark for DevTools' timeline, and for the test that
+// compares it with the first paint (tests/browser/test_language.py).
+performance.mark("parlour:translated");

@@ -1,7 +1,8 @@
 """The page in the visitor's language, in real Chromium: the language Chromium reports (from the
-context's locale) picks the catalogue, which comes in one small request before the page's script
-writes anything; what the converted modules write is then in that language, and a language the
-page does not have falls back to English.
+context's locale, in navigator.languages and in Accept-Language) picks the catalogue. The server
+picks it from Accept-Language and sends the page with <html lang> already said and the catalogue
+preloaded; the page follows the server's choice. What the converted modules write is then in
+that language, and a language the page does not have falls back to English.
 
 index.html's own words are still English here: the next step marks them with data-i18n, which
 translate.js fills in (checked below on a fragment, with the page's own module).
@@ -13,11 +14,12 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
-from parlour import keys
+from parlour import keys, wording
 from tests.browser.calling import link_url
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.support import ParlourProcess, host_secret, write_config
@@ -28,6 +30,10 @@ HOSTS = {
     "grandpa": {"secret": host_secret(), "contacts": ["Opa"], "permitted": ["Ada"]},
 }
 addresses = (f"203.0.113.{n}" for n in itertools.count(60))
+
+
+def static(name: str) -> str:
+    return resources.files("parlour").joinpath("static", name).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -181,3 +187,150 @@ def test_marked_elements_are_filled_in_and_only_worded_attributes_are_set(
         "tip": "Cerrar",
         "onclick": None,
     }
+
+
+# Test-side instrumentation: the page's language at every frame Chromium renders until
+# translate.js has filled the page in (its performance mark), from the very first.
+WATCH_FRAMES = """
+(() => {
+  const frames = [];
+  Object.defineProperty(window, "__frames", { value: frames });
+  const look = () => {
+    const translated = performance.getEntriesByName("parlour:translated").length > 0;
+    frames.push({ lang: document.documentElement.lang, translated });
+    if (!translated) requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();
+"""
+
+
+def arriving(
+    browser: Browser, people: list[Person], url: str, locale: str, **headers: str
+) -> tuple[Page, Response]:
+    """A browser in `locale` (and any `headers` it sends besides) opening `url`, and the page
+    as the server sent it."""
+    headers = {"X-Forwarded-For": next(addresses), **headers}
+    found = open_person(
+        browser,
+        people,
+        "about:blank",
+        init_scripts=(WATCH_FRAMES,),
+        locale=locale,
+        extra_http_headers=headers,
+    )
+    response = found.page.goto(url)
+    assert response is not None
+    return found.page, response
+
+
+def test_the_page_arrives_german_with_its_catalogue_already_on_the_way(
+    browser: Browser, people: list[Person], site: Site
+) -> None:
+    """The HTML itself says German, so the first frame Chromium renders is lang="de" (before,
+    the page said "en" until the whole module graph had loaded); the German catalogue is fetched
+    from the page's <head>, before translate.js has even been asked for, and only once."""
+    page, response = arriving(browser, people, link_url(site.url, PASSPHRASE), "de-DE")
+    assert "Accept-Language" in response.headers["vary"]
+    html = response.text()
+    assert '<html lang="de" data-language="de">' in html
+    assert '<link rel="modulepreload" href="static/i18n-de.js">' in html
+    expect(page.get_by_role("button", name="Mikrofon stummschalten")).to_be_visible()
+    frames = page.evaluate("window.__frames")
+    assert frames, "no frame was rendered"
+    assert {frame["lang"] for frame in frames} == {"de"}, frames
+    loads = page.evaluate(
+        """() => performance.getEntriesByType("resource")
+          .filter((entry) => /static\\/(i18n-de|translate)\\.js$/.test(entry.name))
+          .map((entry) => ({ name: entry.name.split("/").pop(), start: entry.startTime }))"""
+    )
+    catalogue = [load for load in loads if load["name"] == "i18n-de.js"]
+    translate = [load for load in loads if load["name"] == "translate.js"]
+    assert len(catalogue) == 1, loads
+    assert len(translate) == 1, loads
+    # Preloaded: asked for before the module that imports it, not after the module graph.
+    assert catalogue[0]["start"] < translate[0]["start"], loads
+
+
+def test_the_page_follows_the_servers_choice_over_navigator_languages(
+    browser: Browser, people: list[Person], site: Site
+) -> None:
+    """Accept-Language and navigator.languages disagree (a proxy or an extension rewrote the
+    header): the page speaks the language it arrived in, and never asks for the other one."""
+    page = open_person(browser, people, "about:blank", locale="fr-FR").page
+    assert page.evaluate("navigator.languages")[0] == "fr-FR"
+    # Chromium's own header follows the locale, whatever extra_http_headers say: rewritten here
+    # on the way, as a proxy would.
+    page.route(
+        site.url,
+        lambda route: route.continue_(
+            headers={**route.request.headers, "accept-language": "de-DE,de;q=0.9"}
+        ),
+    )
+    catalogues: list[str] = []
+    page.on(
+        "request",
+        lambda request: catalogues.extend(re.findall(r"i18n-(?!en\b)\w+\.js$", request.url)),
+    )
+    page.goto(site.url)
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_role("button", name="Ask for a call").click()
+    expect(page.locator("#door-error")).to_have_text("Bitte gib deinen Namen ein.")
+    assert catalogues == ["i18n-de.js"], "the server's German, and no French"
+
+
+def marked(page: str, english: dict[str, str]) -> str:
+    """index.html with a mark on every element whose text, and every aria-label or placeholder,
+    is an English message: the page as it will be once marked."""
+    keys_of = {text: key for key, text in english.items()}
+
+    def text_mark(found: re.Match[str]) -> str:
+        key = keys_of.get(found["text"].strip())
+        if key is None or "data-i18n" in found["attributes"]:
+            return found.group()
+        name, attributes, text = found["name"], found["attributes"], found["text"]
+        return f'<{name} data-i18n="{key}"{attributes}>{text}</{name}>'
+
+    def attribute_mark(found: re.Match[str]) -> str:
+        key = keys_of.get(found["value"])
+        if key is None:
+            return found.group()
+        return f'data-i18n-attr="{found["name"]}:{key}" {found.group()}'
+
+    page = re.sub(
+        r"<(?P<name>\w+)(?P<attributes>[^<>]*)>(?P<text>[^<>]+)</(?P=name)>", text_mark, page
+    )
+    return re.sub(r'(?P<name>aria-label|placeholder)="(?P<value>[^"]*)"', attribute_mark, page)
+
+
+def test_the_server_writes_the_words_translate_js_writes(
+    browser: Browser, people: list[Person], site: Site
+) -> None:
+    """index.html marked throughout (as it will be), put in German by the server's wording.py
+    and by translate.js in Chromium: the same page, to the character."""
+    english = wording.read_catalogue(static("i18n-en.js"))
+    german = wording.read_catalogue(static("i18n-de.js"))
+    whole = static("index.html")
+    body = whole[whole.index("<body>") + len("<body>") : whole.index("</body>")]
+    page_marks = marked(body, english)
+    assert page_marks.count("data-i18n=") > 40
+    assert page_marks.count("data-i18n-attr=") > 10
+    by_server = wording.render(page_marks, german)
+    assert by_server != page_marks
+    page, _ = person(browser, people, site.url, "de-DE")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    found = page.evaluate(
+        """async ([marked, byServer]) => {
+          const address = new URL("static/translate.js", document.baseURI).href;
+          const { translatePage } = await import(address);
+          const serialised = (html, translate) => {
+            const box = document.createElement("template");
+            box.innerHTML = html;
+            if (translate) translatePage(box.content);
+            return box.innerHTML;
+          };
+          return { byPage: serialised(marked, true), byServer: serialised(byServer, false) };
+        }""",
+        [page_marks, by_server],
+    )
+    assert found["byServer"] == found["byPage"]

@@ -42,6 +42,7 @@ const CONVERTED = [
   "layout.js",
   "roles.js",
   "prefs.js",
+  "invite.js",
 ];
 
 /**
