@@ -4,21 +4,26 @@ picks it from Accept-Language and sends the page with <html lang> already said a
 preloaded; the page follows the server's choice. What the converted modules write is then in
 that language, and a language the page does not have falls back to English.
 
-index.html's own words are still English here: the next step marks them with data-i18n, which
-translate.js fills in (checked below on a fragment, with the page's own module).
+index.html's own words are still English here: the next step marks them with data-i18n. The
+server writes the marked words into the page (wording.py) and translate.js fills them in again;
+both are checked below on index.html marked as it will be: the same words to the character, and
+a German title in every frame from the first.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
+import parlour
 from parlour import keys, wording
 from tests.browser.calling import link_url
 from tests.browser.conftest import PASSPHRASE, Person, open_person
@@ -197,7 +202,8 @@ WATCH_FRAMES = """
   Object.defineProperty(window, "__frames", { value: frames });
   const look = () => {
     const translated = performance.getEntriesByName("parlour:translated").length > 0;
-    frames.push({ lang: document.documentElement.lang, translated });
+    const title = document.getElementById("join-title");
+    frames.push({ lang: document.documentElement.lang, title: title?.textContent, translated });
     if (!translated) requestAnimationFrame(look);
   };
   requestAnimationFrame(look);
@@ -334,3 +340,35 @@ def test_the_server_writes_the_words_translate_js_writes(
         [page_marks, by_server],
     )
     assert found["byServer"] == found["byPage"]
+
+
+def test_a_marked_page_paints_in_german_from_its_first_frame(
+    browser: Browser, people: list[Person], tmp_path: Path
+) -> None:
+    """index.html marked throughout, as it will be, served by a real server (a copy of the
+    package): every frame Chromium renders shows the room form's title in German, from the first
+    one, though translate.js runs a second or so after the first paint; translate.js then
+    changes no word of it. (Without the server's wording, measured: English in every load.)"""
+    copy = tmp_path / "copy"
+    shutil.copytree(
+        Path(parlour.__file__).parent,
+        copy / "parlour",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    index = copy / "parlour" / "static" / "index.html"
+    english = wording.read_catalogue(static("i18n-en.js"))
+    index.write_text(marked(index.read_text(encoding="utf-8"), english), encoding="utf-8")
+    config = write_config(tmp_path, {"lounge": (PASSPHRASE, 8)})
+    # Run from the copy: `python -m` looks in its working folder first.
+    prefix = ["env", "-C", str(copy), f"PYTHONPATH={copy}"]
+    with ParlourProcess.start(config, prefix=prefix) as process:
+        page, response = arriving(browser, people, link_url(process.url, PASSPHRASE), "de-DE")
+        assert 'data-i18n="prejoin.title" id="join-title">Einem Raum beitreten</h1>' in (
+            response.text()
+        )
+        expect(page.get_by_role("button", name="Mikrofon stummschalten")).to_be_visible()
+        expect(page.get_by_role("heading", name="Einem Raum beitreten")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Dein Name")).to_be_visible()
+        frames = page.evaluate("window.__frames")
+        titles = {frame["title"] for frame in frames if frame["title"] is not None}
+        assert titles == {"Einem Raum beitreten"}, frames
