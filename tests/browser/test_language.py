@@ -4,26 +4,23 @@ picks it from Accept-Language and sends the page with <html lang> already said a
 preloaded; the page follows the server's choice. What the converted modules write is then in
 that language, and a language the page does not have falls back to English.
 
-index.html's own words are still English here: the next step marks them with data-i18n. The
-server writes the marked words into the page (wording.py) and translate.js fills them in again;
-both are checked below on index.html marked as it will be: the same words to the character, and
-a German title in every frame from the first.
+index.html marks its words with data-i18n: the server writes them into the page in the
+visitor's language (wording.py) and translate.js fills them in again; both are checked below: the
+same words to the character, a German title in every frame from the first, and the call's control
+bar by its German names.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-import parlour
 from parlour import keys, wording
 from tests.browser.calling import link_url
 from tests.browser.conftest import PASSPHRASE, Person, open_person
@@ -90,17 +87,18 @@ def test_a_german_visitor_is_asked_and_kept_waiting_in_german(
 ) -> None:
     page, catalogues = person(browser, people, site.url, "de-DE")
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    ask = page.get_by_role("button", name="Ask for a call")  # index.html: not yet marked
+    expect(page.get_by_role("heading", name="Um einen Anruf bitten")).to_be_visible()
+    ask = page.get_by_role("button", name="Um einen Anruf bitten")
     ask.click()
     expect(page.get_by_role("alert").filter(has_text="Bitte")).to_have_text(
         "Bitte gib deinen Namen ein."
     )
-    page.get_by_role("textbox", name="Your name").fill("Ada")
+    page.get_by_role("textbox", name="Dein Name").fill("Ada")
     ask.click()
     expect(page.get_by_role("alert").filter(has_text="Bitte")).to_have_text(
         "Bitte gib den Namen der Person ein, die du erreichen möchtest."
     )
-    page.get_by_role("textbox", name="Who would you like to reach?").fill("Oma")
+    page.get_by_role("textbox", name="Wen möchtest du erreichen?").fill("Oma")
     ask.click()
     expect(page.get_by_role("heading", name="Du bittest Oma um einen Anruf")).to_be_visible()
     expect(page.get_by_role("timer")).to_have_text("Du wartest seit weniger als einer Minute")
@@ -108,30 +106,31 @@ def test_a_german_visitor_is_asked_and_kept_waiting_in_german(
 
     # The host, in German too, sees the visitor in words of the desk's catalogue.
     host, _ = person(browser, people, site.url + keys.b64url(GRANDMA), "de-AT")
-    row = host.get_by_role("list", name="Waiting for you").locator(":scope > li")
+    expect(host.get_by_role("heading", name="Deine Haustür")).to_be_visible()
+    row = host.get_by_role("list", name="Wer auf dich wartet").locator(":scope > li")
     expect(row.get_by_role("button", name="Ada anrufen", exact=True)).to_have_text("Anrufen")
     expect(row.get_by_role("button", name="Ada ablehnen", exact=True)).to_be_visible()
     expect(row.get_by_role("list", name="Über Ada")).to_contain_text("Fragt nach Oma")
     expect(row.get_by_text("Wartet seit weniger als einer Minute")).to_be_visible()
     expect(host).to_have_title("(1) Parlour")
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Abbrechen").click()
     expect(row).to_have_count(0)
 
 
 def test_a_french_visitor_reads_french(browser: Browser, people: list[Person], site: Site) -> None:
     page, catalogues = person(browser, people, site.url, "fr-FR")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    page.get_by_role("button", name="Ask for a call").click()
+    page.get_by_role("button", name="Demander un appel").click()
     expect(page.get_by_role("alert").filter(has_text="nom")).to_have_text(
         "Écris ton nom, s\u2019il te plaît."
     )
-    page.get_by_role("textbox", name="Your name").fill("Ada")
-    page.get_by_role("textbox", name="Who would you like to reach?").fill("Mamie")
-    page.get_by_role("button", name="Ask for a call").click()
+    page.get_by_role("textbox", name="Ton nom").fill("Ada")
+    page.get_by_role("textbox", name="Qui veux-tu joindre\u00a0?").fill("Mamie")
+    page.get_by_role("button", name="Demander un appel").click()
     expect(page.get_by_role("heading", name="Tu demandes un appel à Mamie")).to_be_visible()
     expect(page.get_by_role("timer")).to_have_text("Tu attends depuis moins d\u2019une minute")
     assert catalogues == ["i18n-fr.js"]
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Annuler").click()
 
 
 def test_the_pre_join_screen_speaks_german(
@@ -143,8 +142,8 @@ def test_the_pre_join_screen_speaks_german(
     page.get_by_role("button", name="Mikrofon stummschalten").click()
     expect(page.get_by_role("button", name="Mikrofon einschalten")).to_be_visible()
     expect(page.get_by_role("button", name="Kamera ausschalten")).to_be_visible()
-    page.get_by_role("textbox", name="Your name").fill("")
-    page.get_by_role("button", name="Join", exact=True).click()
+    page.get_by_role("textbox", name="Dein Name").fill("")
+    page.get_by_role("button", name="Beitreten", exact=True).click()
     expect(page.locator("#join-error")).to_have_text("Bitte gib deinen Namen ein.")
 
 
@@ -280,49 +279,23 @@ def test_the_page_follows_the_servers_choice_over_navigator_languages(
     )
     page.goto(site.url)
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    page.get_by_role("button", name="Ask for a call").click()
+    page.get_by_role("button", name="Um einen Anruf bitten").click()
     expect(page.locator("#door-error")).to_have_text("Bitte gib deinen Namen ein.")
     assert catalogues == ["i18n-de.js"], "the server's German, and no French"
-
-
-def marked(page: str, english: dict[str, str]) -> str:
-    """index.html with a mark on every element whose text, and every aria-label or placeholder,
-    is an English message: the page as it will be once marked."""
-    keys_of = {text: key for key, text in english.items()}
-
-    def text_mark(found: re.Match[str]) -> str:
-        key = keys_of.get(found["text"].strip())
-        if key is None or "data-i18n" in found["attributes"]:
-            return found.group()
-        name, attributes, text = found["name"], found["attributes"], found["text"]
-        return f'<{name} data-i18n="{key}"{attributes}>{text}</{name}>'
-
-    def attribute_mark(found: re.Match[str]) -> str:
-        key = keys_of.get(found["value"])
-        if key is None:
-            return found.group()
-        return f'data-i18n-attr="{found["name"]}:{key}" {found.group()}'
-
-    page = re.sub(
-        r"<(?P<name>\w+)(?P<attributes>[^<>]*)>(?P<text>[^<>]+)</(?P=name)>", text_mark, page
-    )
-    return re.sub(r'(?P<name>aria-label|placeholder)="(?P<value>[^"]*)"', attribute_mark, page)
 
 
 def test_the_server_writes_the_words_translate_js_writes(
     browser: Browser, people: list[Person], site: Site
 ) -> None:
-    """index.html marked throughout (as it will be), put in German by the server's wording.py
-    and by translate.js in Chromium: the same page, to the character."""
-    english = wording.read_catalogue(static("i18n-en.js"))
+    """index.html, marked throughout, put in German by the server's wording.py and by
+    translate.js in Chromium: the same page, to the character."""
     german = wording.read_catalogue(static("i18n-de.js"))
     whole = static("index.html")
     body = whole[whole.index("<body>") + len("<body>") : whole.index("</body>")]
-    page_marks = marked(body, english)
-    assert page_marks.count("data-i18n=") > 40
-    assert page_marks.count("data-i18n-attr=") > 10
-    by_server = wording.render(page_marks, german)
-    assert by_server != page_marks
+    assert body.count("data-i18n=") > 60
+    assert body.count("data-i18n-attr=") > 15
+    by_server = wording.render(body, german)
+    assert by_server != body
     page, _ = person(browser, people, site.url, "de-DE")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     found = page.evaluate(
@@ -337,38 +310,50 @@ def test_the_server_writes_the_words_translate_js_writes(
           };
           return { byPage: serialised(marked, true), byServer: serialised(byServer, false) };
         }""",
-        [page_marks, by_server],
+        [body, by_server],
     )
     assert found["byServer"] == found["byPage"]
 
 
-def test_a_marked_page_paints_in_german_from_its_first_frame(
-    browser: Browser, people: list[Person], tmp_path: Path
+def test_the_page_paints_in_german_from_its_first_frame(
+    browser: Browser, people: list[Person], site: Site
 ) -> None:
-    """index.html marked throughout, as it will be, served by a real server (a copy of the
-    package): every frame Chromium renders shows the room form's title in German, from the first
-    one, though translate.js runs a second or so after the first paint; translate.js then
-    changes no word of it. (Without the server's wording, measured: English in every load.)"""
-    copy = tmp_path / "copy"
-    shutil.copytree(
-        Path(parlour.__file__).parent,
-        copy / "parlour",
-        ignore=shutil.ignore_patterns("__pycache__"),
+    """Every frame Chromium renders shows the room form's title in German, from the first one,
+    though translate.js runs a second or so after the first paint; translate.js then changes no
+    word of it. (Without the server's wording, measured: English in every load.)"""
+    page, response = arriving(browser, people, link_url(site.url, PASSPHRASE), "de-DE")
+    assert 'id="join-title" data-i18n="prejoin.title">Einem Raum beitreten</h1>' in (
+        response.text()
     )
-    index = copy / "parlour" / "static" / "index.html"
-    english = wording.read_catalogue(static("i18n-en.js"))
-    index.write_text(marked(index.read_text(encoding="utf-8"), english), encoding="utf-8")
-    config = write_config(tmp_path, {"lounge": (PASSPHRASE, 8)})
-    # Run from the copy: `python -m` looks in its working folder first.
-    prefix = ["env", "-C", str(copy), f"PYTHONPATH={copy}"]
-    with ParlourProcess.start(config, prefix=prefix) as process:
-        page, response = arriving(browser, people, link_url(process.url, PASSPHRASE), "de-DE")
-        assert 'data-i18n="prejoin.title" id="join-title">Einem Raum beitreten</h1>' in (
-            response.text()
-        )
-        expect(page.get_by_role("button", name="Mikrofon stummschalten")).to_be_visible()
-        expect(page.get_by_role("heading", name="Einem Raum beitreten")).to_be_visible()
-        expect(page.get_by_role("textbox", name="Dein Name")).to_be_visible()
-        frames = page.evaluate("window.__frames")
-        titles = {frame["title"] for frame in frames if frame["title"] is not None}
-        assert titles == {"Einem Raum beitreten"}, frames
+    expect(page.get_by_role("button", name="Mikrofon stummschalten")).to_be_visible()
+    expect(page.get_by_role("heading", name="Einem Raum beitreten")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Dein Name")).to_be_visible()
+    frames = page.evaluate("window.__frames")
+    titles = {frame["title"] for frame in frames if frame["title"] is not None}
+    assert titles == {"Einem Raum beitreten"}, frames
+
+
+def test_the_call_speaks_german(browser: Browser, people: list[Person], site: Site) -> None:
+    """In a call, the control bar and what it opens go by their German names; no English word
+    of the page is left where a person looks."""
+    page, _ = person(browser, people, link_url(site.url, PASSPHRASE), "de-DE")
+    page.get_by_role("textbox", name="Dein Name").fill("Ada")
+    page.get_by_role("button", name="Beitreten", exact=True).click()
+    bar = page.get_by_role("toolbar", name="Anrufsteuerung")
+    expect(bar).to_be_visible()
+    expect(page.get_by_role("list", name="Leute im Anruf")).to_be_visible()
+    expect(page.get_by_text("Warten auf die anderen")).to_be_visible()
+    expect(page.get_by_role("button", name="Einladungslink kopieren")).to_be_visible()
+    for name in ("Datei senden", "Einstellungen", "Chat", "Tastenkürzel", "Anruf verlassen"):
+        expect(bar.get_by_role("button", name=name, exact=True)).to_be_visible()
+    bar.get_by_role("button", name="Einstellungen", exact=True).click()
+    settings = page.get_by_role("dialog", name="Einstellungen")
+    expect(settings.get_by_role("checkbox", name="Rauschunterdrückung")).to_be_visible()
+    settings.get_by_role("button", name="Schließen").click()
+    expect(settings).to_be_hidden()
+    chat_button = bar.get_by_role("button", name="Chat", exact=True)
+    if chat_button.get_attribute("aria-expanded") != "true":  # open already on a wide screen
+        chat_button.click()
+    chat = page.get_by_role("complementary", name="Chat")
+    expect(chat.get_by_role("textbox", name="Nachricht")).to_be_visible()
+    expect(chat.get_by_role("button", name="Senden")).to_be_visible()

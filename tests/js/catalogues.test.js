@@ -4,7 +4,7 @@
 // no catalogue holds all fail here (docs/translating.md).
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { CATALOGUES, ENGLISH, placeholders } from "../../parlour/static/i18n.js";
@@ -170,6 +170,10 @@ function unlisted(html) {
         problems.push(`${where} "${text}" is marked ${key}, which needs {${placeholders(message).join("}, {")}}`);
     } else if (!englishPatterns.some((entry) => entry.pattern.test(text))) {
       problems.push(`${where} "${text}" is in no catalogue`);
+    } else if (!englishPatterns.some((entry) => entry.pattern.test(text) && placeholders(english[entry.key]).length)) {
+      // Unmarked words stay English in every language; only words script sets with a value
+      // (the host's "Waiting ({count})", which frontdoor.js writes) may stay unmarked.
+      problems.push(`${where} "${text}" is not marked`);
     }
   }
   return problems;
@@ -186,12 +190,23 @@ test("the page check finds words no catalogue holds, and a mark whose key says o
     '<button aria-label="Waiting (3)" data-i18n-attr="aria-label:desk.waitingButton"></button>',
     '<button aria-label="Waiting (3)"></button>',
     '<button data-i18n-attr="aria-label:chat.send" aria-label="Send it"><kbd>Esc</kbd></button>',
-    '<p data-i18n="prejoin.name">Your passphrase</p></main>',
+    '<p data-i18n="prejoin.name">Your passphrase</p>',
+    '<h2>Chat</h2><button aria-label="Send" data-i18n="chat.send"></button></main>',
   ].join("\n");
   assert.deepEqual(unlisted(html), [
     '<p> "A sentence nobody translated." is in no catalogue',
     '<button aria-label> "Waiting (3)" is marked desk.waitingButton, which needs {count}',
     '<button aria-label> "Send it" is marked chat.send, which says ["Send"]',
     '<p> "Your passphrase" is marked prejoin.name, which says ["Your name"]',
+    '<h2> "Chat" is not marked',
+    '<button aria-label> "Send" is not marked',
   ]);
+});
+
+test("every English key is used: named by a module, or marked in index.html", () => {
+  const modules = readdirSync(STATIC).filter((name) => name.endsWith(".js") && !name.startsWith("i18n-"));
+  const named = new Set(modules.flatMap((name) => stringLiterals(source(name)).filter((literal) => KEY.test(literal))));
+  const marked = new Set(pageWords(source("index.html")).flatMap((word) => (word.key === null ? [] : [word.key])));
+  const unused = Object.keys(english).filter((key) => !named.has(key) && !marked.has(key));
+  assert.deepEqual(unused, [], "keys nothing names: remove them, or name them whole where they are used");
 });
