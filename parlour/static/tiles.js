@@ -5,6 +5,9 @@
  * connection's details with the safety code. A tile knows nothing of the call engine; app.js hands it a TileView.
  */
 
+import { formatNumber } from "./i18n.js";
+import { t } from "./translate.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 /**
@@ -68,6 +71,9 @@ function hue(name) {
   return String(h);
 }
 
+/** How each grade of a connection is said. @type {Record<Quality["grade"], import("./i18n.js").Key>} */
+const GRADES = { good: "tile.good", fair: "tile.fair", poor: "tile.poor" };
+
 /** @type {Tile | null} the tile whose details are open: one at a time */
 let detailed = null;
 
@@ -104,7 +110,7 @@ export class Tile {
     this.pinButton.append(icon("pin"));
     // A shared screen is letterboxed so nothing of it is cut off; on a phone, filling the
     // tile (cropped) may make its text large enough to read.
-    this.fitButton = make("button", "tool", { type: "button", "aria-pressed": "false", "aria-label": "Fill the tile" });
+    this.fitButton = make("button", "tool", { type: "button", "aria-pressed": "false", "aria-label": t("tile.fill") });
     this.fitButton.append(icon("expand"));
     this.fitButton.hidden = true;
     this.fitButton.addEventListener("click", () => this.setFill(this.fitButton.getAttribute("aria-pressed") !== "true"));
@@ -114,9 +120,9 @@ export class Tile {
     this.sendButton.addEventListener("click", () => onSend?.(this));
     const tools = make("div", "tile-tools");
     tools.append(this.fitButton, this.sendButton, this.detailsButton, this.pinButton);
-    this.micOff = make("span", "flag", { role: "img", "aria-label": "Microphone off" });
+    this.micOff = make("span", "flag", { role: "img", "aria-label": t("tile.micOff") });
     this.micOff.append(icon("mic-off"));
-    this.camOff = make("span", "flag", { role: "img", "aria-label": "Camera off" });
+    this.camOff = make("span", "flag", { role: "img", "aria-label": t("tile.cameraOff") });
     this.camOff.append(icon("cam-off"));
     this.label = make("span", "tile-label");
     const caption = make("div", "tile-name");
@@ -146,17 +152,17 @@ export class Tile {
   update(view) {
     const old = this.view;
     this.view = view;
-    const shown = this.self ? `${view.name} (you)` : view.name;
+    const shown = this.self ? t("tile.you", { name: view.name }) : view.name;
     if (old?.name !== view.name) {
       this.body.setAttribute("aria-label", shown);
       this.label.textContent = shown;
       // Drawn by CSS from the attribute, so the initials are not part of the tile's text.
       this.avatar.dataset.initials = view.pending ? "…" : initials(view.name);
       this.avatar.style.setProperty("--hue", hue(view.name));
-      this.pinButton.setAttribute("aria-label", `Pin ${shown}`);
-      this.detailsButton.setAttribute("aria-label", `Connection details for ${view.name}`);
-      this.sendButton.setAttribute("aria-label", `Send a file to ${view.name}`);
-      this.details.setAttribute("aria-label", `Connection details for ${view.name}`);
+      this.pinButton.setAttribute("aria-label", t("tile.pin", { name: shown }));
+      this.detailsButton.setAttribute("aria-label", t("tile.details", { name: view.name }));
+      this.sendButton.setAttribute("aria-label", t("tile.sendFile", { name: view.name }));
+      this.details.setAttribute("aria-label", t("tile.details", { name: view.name }));
     }
     // A new camera track (turned back on, switched, flipped) is shown by loading the stream anew.
     const track = view.stream?.getVideoTracks()[0]?.id ?? "";
@@ -175,7 +181,7 @@ export class Tile {
     this.el.classList.toggle("screen", Boolean(view.screen));
     const grade = view.quality?.grade;
     this.quality.className = `quality ${grade ?? "unknown"}`;
-    this.quality.setAttribute("aria-label", grade ? `Connection ${grade}` : "Connection not measured yet");
+    this.quality.setAttribute("aria-label", t(grade ? GRADES[grade] : "tile.notMeasured"));
     if (!this.details.hidden) this.renderDetails();
   }
 
@@ -191,7 +197,7 @@ export class Tile {
   /** Crop a shared screen to fill its tile, or show it whole. @param {boolean} fill */
   setFill(fill) {
     this.fitButton.setAttribute("aria-pressed", String(fill));
-    this.fitButton.setAttribute("aria-label", fill ? "Fit the screen" : "Fill the tile");
+    this.fitButton.setAttribute("aria-label", t(fill ? "tile.fit" : "tile.fill"));
     this.el.classList.toggle("fill", fill);
   }
 
@@ -241,29 +247,33 @@ export class Tile {
     const view = this.view;
     if (!view) return;
     const q = view.quality;
-    const measuring = "Measuring…";
-    /** @type {[string, string][]} */
+    const measuring = t("tile.measuring");
+    // Measures are written whole, without grouping, as the details always showed them.
+    /** @param {number} value @param {number} [digits] */
+    const measure = (value, digits = 0) =>
+      formatNumber(value, { useGrouping: false, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    /** @type {[import("./i18n.js").Key, string][]} */
     const rows = [
-      ["Route", q ? q.route : measuring],
-      ["Round trip", q ? `${Math.round(q.rttMs)} ms` : measuring],
-      ["Packet loss", q ? `${q.lossPct.toFixed(1)} %` : measuring],
-      ["Receiving", q ? `${Math.round(q.recvKbps)} kbit/s` : measuring],
-      ["Sending", q ? `${Math.round(q.sendKbps)} kbit/s` : measuring],
-      ["Video", q?.video || (q ? "None" : measuring)],
-      ["Safety code", view.safetyCode ?? "Not known yet"],
+      ["tile.route", q ? q.route : measuring],
+      ["tile.roundTrip", q ? t("tile.milliseconds", { value: measure(q.rttMs) }) : measuring],
+      ["tile.packetLoss", q ? t("tile.percent", { value: measure(q.lossPct, 1) }) : measuring],
+      ["tile.receiving", q ? t("tile.kbps", { value: measure(q.recvKbps) }) : measuring],
+      ["tile.sending", q ? t("tile.kbps", { value: measure(q.sendKbps) }) : measuring],
+      ["tile.video", q?.video || (q ? t("tile.noVideo") : measuring)],
+      ["tile.safetyCode", view.safetyCode ?? t("tile.notKnownYet")],
     ];
     const list = make("dl", "");
     for (const [term, value] of rows) {
-      const row = make("div", term === "Safety code" ? "code" : "");
+      const row = make("div", term === "tile.safetyCode" ? "code" : "");
       const dt = make("dt", "");
       const dd = make("dd", "");
-      dt.textContent = term;
+      dt.textContent = t(term);
       dd.textContent = value;
       row.append(dt, dd);
       list.append(row);
     }
     const hint = make("p", "hint");
-    hint.textContent = `Compare these digits aloud with ${view.name}. If you both see the same, nobody is listening in between.`;
+    hint.textContent = t("tile.compare", { name: view.name });
     this.details.replaceChildren(list, hint);
   }
 }

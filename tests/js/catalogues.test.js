@@ -43,6 +43,7 @@ const CONVERTED = [
   "roles.js",
   "prefs.js",
   "invite.js",
+  "tiles.js",
 ];
 
 /**
