@@ -4,7 +4,10 @@
  * say what a press will do ("Unmute microphone"), and change with the state.
  */
 
+import { t } from "./translate.js";
+
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
+/** @typedef {import("./i18n.js").Key} Key */
 
 /**
  * @typedef {object} Actions
@@ -65,7 +68,7 @@ export class Controls {
     this.mic.addEventListener("click", () => this.toggleMic());
     this.camera.addEventListener("click", () => void this.toggleCamera());
     this.share.addEventListener("click", () => void this.toggleShare());
-    this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "The other camera could not be started."));
+    this.flip.addEventListener("click", () => void this.run(() => media.flipCamera(), "controls.flipFailed"));
     this.lock.addEventListener("click", actions.lock);
     button(toolbar, "settings-button").addEventListener("click", actions.settings);
     button(toolbar, "file-button").addEventListener("click", actions.sendFile);
@@ -84,22 +87,22 @@ export class Controls {
   render() {
     const m = this.media;
     const muted = m.micMuted || !m.hasMic;
-    describe(this.mic, m.hasMic ? (m.micMuted ? "Unmute microphone" : "Mute microphone") : "No microphone", muted ? "mic-off" : "mic");
+    describe(this.mic, t(m.hasMic ? (m.micMuted ? "controls.unmute" : "controls.mute") : "controls.noMicrophone"), muted ? "mic-off" : "mic");
     this.mic.disabled = !m.hasMic;
     this.mic.classList.toggle("off", muted);
     const dark = !m.cameraOn || !m.hasCamera;
-    describe(this.camera, m.hasCamera ? (m.cameraOn ? "Turn camera off" : "Turn camera on") : "No camera", dark ? "cam-off" : "cam");
+    describe(this.camera, t(m.hasCamera ? (m.cameraOn ? "controls.cameraOff" : "controls.cameraOn") : "controls.noCamera"), dark ? "cam-off" : "cam");
     this.camera.disabled = !m.hasCamera;
     this.camera.classList.toggle("off", dark);
     this.flip.hidden = !m.canFlip;
     // Not offered where the browser cannot share (phones): a button that can only fail is noise.
     this.share.hidden = !m.canShare;
-    describe(this.share, m.sharing ? "Stop sharing screen" : "Share screen");
+    describe(this.share, t(m.sharing ? "controls.stopSharing" : "controls.share"));
     this.share.classList.toggle("active", m.sharing);
     const full = document.fullscreenElement === this.target;
-    describe(this.fullscreen, full ? "Exit full screen" : "Full screen", full ? "shrink" : "expand");
+    describe(this.fullscreen, t(full ? "controls.exitFullscreen" : "controls.fullscreen"), full ? "shrink" : "expand");
     // Like the others, the name says what a press does; the icon shows how the room is now.
-    describe(this.lock, this.locked ? "Unlock room" : "Lock room", this.locked ? "lock" : "unlock");
+    describe(this.lock, t(this.locked ? "controls.unlock" : "controls.lock"), this.locked ? "lock" : "unlock");
     this.lock.classList.toggle("active", this.locked);
   }
 
@@ -124,7 +127,7 @@ export class Controls {
   async toggleCamera() {
     if (!this.media.hasCamera) return;
     const on = !this.media.cameraOn;
-    await this.run(() => this.media.setCameraOn(on), "The camera could not be started. It may be in use by another app.");
+    await this.run(() => this.media.setCameraOn(on), "controls.cameraFailed");
   }
 
   async toggleShare() {
@@ -138,18 +141,18 @@ export class Controls {
     } catch (error) {
       // Cancelling the browser's picker is a choice, not a problem to report.
       if (!(error instanceof DOMException && error.name === "NotAllowedError")) {
-        this.actions.problem("The screen could not be shared.");
+        this.actions.problem(t("controls.shareFailed"));
       }
     }
     this.render();
   }
 
-  /** @param {() => Promise<unknown>} step @param {string} failure */
+  /** @param {() => Promise<unknown>} step @param {Key} failure  what to say if it fails */
   async run(step, failure) {
     try {
       await step();
     } catch {
-      this.actions.problem(failure);
+      this.actions.problem(t(failure));
     }
     this.render();
   }
@@ -160,7 +163,7 @@ export class Controls {
       if (document.fullscreenElement) await document.exitFullscreen();
       else await this.target.requestFullscreen();
     } catch {
-      this.actions.problem("This browser would not go full screen.");
+      this.actions.problem(t("controls.fullscreenFailed"));
     }
   }
 

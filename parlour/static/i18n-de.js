@@ -209,4 +209,22 @@ export default {
   "tile.percent": "{value} %",
   "tile.kbps": "{value} kbit/s",
   "tile.compare": "Vergleiche diese Ziffern laut mit {name}. Wenn ihr beide dieselben seht, hört niemand dazwischen mit.",
+
+  // The call's control bar (controls.js): each name says what a press does
+  "controls.mute": "Mikrofon stummschalten",
+  "controls.unmute": "Mikrofon einschalten",
+  "controls.noMicrophone": "Kein Mikrofon",
+  "controls.cameraOff": "Kamera ausschalten",
+  "controls.cameraOn": "Kamera einschalten",
+  "controls.noCamera": "Keine Kamera",
+  "controls.share": "Bildschirm teilen",
+  "controls.stopSharing": "Bildschirm nicht mehr teilen",
+  "controls.fullscreen": "Vollbild",
+  "controls.exitFullscreen": "Vollbild beenden",
+  "controls.lock": "Raum abschließen",
+  "controls.unlock": "Raum aufschließen",
+  "controls.flipFailed": "Die andere Kamera ließ sich nicht starten.",
+  "controls.cameraFailed": "Die Kamera ließ sich nicht starten. Vielleicht benutzt sie gerade eine andere App.",
+  "controls.shareFailed": "Der Bildschirm ließ sich nicht teilen.",
+  "controls.fullscreenFailed": "Dieser Browser wollte nicht in den Vollbildmodus wechseln.",
 };

@@ -250,4 +250,22 @@ export default {
   "tile.percent": "{value} %",
   "tile.kbps": "{value} kbit/s",
   "tile.compare": "Compare these digits aloud with {name}. If you both see the same, nobody is listening in between.",
+
+  // The call's control bar (controls.js): each name says what a press does
+  "controls.mute": "Mute microphone",
+  "controls.unmute": "Unmute microphone",
+  "controls.noMicrophone": "No microphone",
+  "controls.cameraOff": "Turn camera off",
+  "controls.cameraOn": "Turn camera on",
+  "controls.noCamera": "No camera",
+  "controls.share": "Share screen",
+  "controls.stopSharing": "Stop sharing screen",
+  "controls.fullscreen": "Full screen",
+  "controls.exitFullscreen": "Exit full screen",
+  "controls.lock": "Lock room",
+  "controls.unlock": "Unlock room",
+  "controls.flipFailed": "The other camera could not be started.",
+  "controls.cameraFailed": "The camera could not be started. It may be in use by another app.",
+  "controls.shareFailed": "The screen could not be shared.",
+  "controls.fullscreenFailed": "This browser would not go full screen.",
 };

@@ -209,4 +209,22 @@ export default {
   "tile.percent": "{value} %",
   "tile.kbps": "{value} kbit/s",
   "tile.compare": "Compara estos dígitos en voz alta con {name}. Si los dos veis los mismos, nadie está escuchando en medio.",
+
+  // The call's control bar (controls.js): each name says what a press does
+  "controls.mute": "Silenciar el micrófono",
+  "controls.unmute": "Activar el micrófono",
+  "controls.noMicrophone": "Sin micrófono",
+  "controls.cameraOff": "Apagar la cámara",
+  "controls.cameraOn": "Encender la cámara",
+  "controls.noCamera": "Sin cámara",
+  "controls.share": "Compartir pantalla",
+  "controls.stopSharing": "Dejar de compartir pantalla",
+  "controls.fullscreen": "Pantalla completa",
+  "controls.exitFullscreen": "Salir de pantalla completa",
+  "controls.lock": "Cerrar la sala",
+  "controls.unlock": "Abrir la sala",
+  "controls.flipFailed": "No se pudo encender la otra cámara.",
+  "controls.cameraFailed": "No se pudo encender la cámara. Puede que otra aplicación la esté usando.",
+  "controls.shareFailed": "No se pudo compartir la pantalla.",
+  "controls.fullscreenFailed": "Este navegador no quiso pasar a pantalla completa.",
 };

@@ -209,4 +209,22 @@ export default {
   "tile.percent": "{value} %",
   "tile.kbps": "{value} kbit/s",
   "tile.compare": "Compare ces chiffres à voix haute avec {name}. Si vous voyez tous les deux les mêmes, personne n’écoute entre vous.",
+
+  // The call's control bar (controls.js): each name says what a press does
+  "controls.mute": "Couper le micro",
+  "controls.unmute": "Réactiver le micro",
+  "controls.noMicrophone": "Pas de micro",
+  "controls.cameraOff": "Couper la caméra",
+  "controls.cameraOn": "Allumer la caméra",
+  "controls.noCamera": "Pas de caméra",
+  "controls.share": "Partager l’écran",
+  "controls.stopSharing": "Arrêter de partager l’écran",
+  "controls.fullscreen": "Plein écran",
+  "controls.exitFullscreen": "Quitter le plein écran",
+  "controls.lock": "Verrouiller le salon",
+  "controls.unlock": "Déverrouiller le salon",
+  "controls.flipFailed": "L’autre caméra n’a pas pu démarrer.",
+  "controls.cameraFailed": "La caméra n’a pas pu démarrer. Une autre application l’utilise peut-être.",
+  "controls.shareFailed": "L’écran n’a pas pu être partagé.",
+  "controls.fullscreenFailed": "Ce navigateur n’a pas voulu passer en plein écran.",
 };

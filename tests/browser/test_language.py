@@ -344,7 +344,8 @@ def test_the_call_speaks_german(browser: Browser, people: list[Person], site: Si
     expect(page.get_by_role("list", name="Leute im Anruf")).to_be_visible()
     expect(page.get_by_text("Warten auf die anderen")).to_be_visible()
     expect(page.get_by_role("button", name="Einladungslink kopieren")).to_be_visible()
-    for name in ("Datei senden", "Einstellungen", "Chat", "Tastenkürzel", "Anruf verlassen"):
+    named = ("Mikrofon stummschalten", "Kamera ausschalten", "Datei senden", "Raum abschließen")
+    for name in (*named, "Einstellungen", "Chat", "Tastenkürzel", "Anruf verlassen"):
         expect(bar.get_by_role("button", name=name, exact=True)).to_be_visible()
     bar.get_by_role("button", name="Einstellungen", exact=True).click()
     settings = page.get_by_role("dialog", name="Einstellungen")

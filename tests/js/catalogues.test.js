@@ -44,6 +44,7 @@ const CONVERTED = [
   "prefs.js",
   "invite.js",
   "tiles.js",
+  "controls.js",
 ];
 
 /**
@@ -64,6 +65,8 @@ const NOT_WORDS = new Map([
   ["The connection to the server closed.", "signaling.js: the same, for the code closed"],
   ["Notification", "the browser's API, as in `\"Notification\" in window`"],
   ["Escape", "a KeyboardEvent key"],
+  ["Home", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
+  ["End", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
 ]);
 
 const english = (await CATALOGUES[ENGLISH]()).default;
