@@ -23,10 +23,12 @@
  *   warning     {message}
  */
 
+import { t } from "./i18n.js";
 import { PeerLink, videoShare } from "./mesh.js";
 import { PAIR } from "./schema.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
+/** @typedef {import("./i18n.js").Key} Key */
 /** @typedef {import("./signaling.js").Signaling} Signaling */
 /** @typedef {import("./pairing.js").Pairing} Pairing */
 /** @typedef {import("./mesh.js").Quality} Quality */
@@ -58,15 +60,15 @@ const CORE = new Set(["hello", "state", "sdp", "ice", "screen", "bye"]);
 const STATS_MS = 2_000;
 const LEVELS_MS = 200;
 
-const REJECTED = /** @type {Record<string, string>} */ ({
-  unopenable: "A message that could not be opened was ignored. Someone may be tampering with the connection.",
-  replay: "A message that arrived twice was ignored. Someone may be replaying old messages.",
-  malformed: "A message that made no sense was ignored.",
-  mismatch: "Someone's key did not match the one they had promised, so it was refused. Someone may be tampering with the connection.",
-  server: "The server sent a message that made no sense; it was ignored.",
-  certificate:
-    "A connection offer named a certificate other than the one its sender announced, so it was refused. Someone may be tampering with the connection.",
-});
+/** What a person reads when a message is refused, by the reason. @type {Record<string, Key>} */
+const REJECTED = {
+  unopenable: "warning.unopenable",
+  replay: "warning.replay",
+  malformed: "warning.malformed",
+  mismatch: "warning.mismatch",
+  server: "warning.server",
+  certificate: "warning.certificate",
+};
 
 export class Call extends EventTarget {
   /**
@@ -162,7 +164,7 @@ export class Call extends EventTarget {
 
   /** @param {string} reason */
   warn(reason) {
-    this.emit("warning", { message: REJECTED[reason] ?? REJECTED.malformed });
+    this.emit("warning", { message: t(REJECTED[reason] ?? REJECTED.malformed) });
   }
 
   ownState() {

@@ -227,4 +227,12 @@ export default {
   "controls.cameraFailed": "Die Kamera ließ sich nicht starten. Vielleicht benutzt sie gerade eine andere App.",
   "controls.shareFailed": "Der Bildschirm ließ sich nicht teilen.",
   "controls.fullscreenFailed": "Dieser Browser wollte nicht in den Vollbildmodus wechseln.",
+
+  // What the call says when it refuses a message (call.js)
+  "warning.unopenable": "Eine Nachricht, die sich nicht öffnen ließ, wurde ignoriert. Vielleicht manipuliert jemand die Verbindung.",
+  "warning.replay": "Eine Nachricht, die zweimal ankam, wurde ignoriert. Vielleicht spielt jemand alte Nachrichten erneut ab.",
+  "warning.malformed": "Eine unsinnige Nachricht wurde ignoriert.",
+  "warning.mismatch": "Der Schlüssel von jemandem passte nicht zu dem angekündigten und wurde deshalb abgelehnt. Vielleicht manipuliert jemand die Verbindung.",
+  "warning.server": "Der Server hat eine unsinnige Nachricht geschickt; sie wurde ignoriert.",
+  "warning.certificate": "Ein Verbindungsangebot nannte ein anderes Zertifikat als das angekündigte und wurde deshalb abgelehnt. Vielleicht manipuliert jemand die Verbindung.",
 };

@@ -268,4 +268,12 @@ export default {
   "controls.cameraFailed": "The camera could not be started. It may be in use by another app.",
   "controls.shareFailed": "The screen could not be shared.",
   "controls.fullscreenFailed": "This browser would not go full screen.",
+
+  // What the call says when it refuses a message (call.js)
+  "warning.unopenable": "A message that could not be opened was ignored. Someone may be tampering with the connection.",
+  "warning.replay": "A message that arrived twice was ignored. Someone may be replaying old messages.",
+  "warning.malformed": "A message that made no sense was ignored.",
+  "warning.mismatch": "Someone's key did not match the one they had promised, so it was refused. Someone may be tampering with the connection.",
+  "warning.server": "The server sent a message that made no sense; it was ignored.",
+  "warning.certificate": "A connection offer named a certificate other than the one its sender announced, so it was refused. Someone may be tampering with the connection.",
 };

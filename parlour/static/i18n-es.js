@@ -227,4 +227,12 @@ export default {
   "controls.cameraFailed": "No se pudo encender la cámara. Puede que otra aplicación la esté usando.",
   "controls.shareFailed": "No se pudo compartir la pantalla.",
   "controls.fullscreenFailed": "Este navegador no quiso pasar a pantalla completa.",
+
+  // What the call says when it refuses a message (call.js)
+  "warning.unopenable": "Se ignoró un mensaje que no se pudo abrir. Puede que alguien esté manipulando la conexión.",
+  "warning.replay": "Se ignoró un mensaje que llegó dos veces. Puede que alguien esté reenviando mensajes antiguos.",
+  "warning.malformed": "Se ignoró un mensaje sin sentido.",
+  "warning.mismatch": "La clave de alguien no coincidía con la que había anunciado, así que se rechazó. Puede que alguien esté manipulando la conexión.",
+  "warning.server": "El servidor envió un mensaje sin sentido; se ignoró.",
+  "warning.certificate": "Una oferta de conexión indicaba un certificado distinto del que anunció quien la envió, así que se rechazó. Puede que alguien esté manipulando la conexión.",
 };

@@ -227,4 +227,12 @@ export default {
   "controls.cameraFailed": "La caméra n’a pas pu démarrer. Une autre application l’utilise peut-être.",
   "controls.shareFailed": "L’écran n’a pas pu être partagé.",
   "controls.fullscreenFailed": "Ce navigateur n’a pas voulu passer en plein écran.",
+
+  // What the call says when it refuses a message (call.js)
+  "warning.unopenable": "Un message qui n’a pas pu être ouvert a été ignoré. Quelqu’un trafique peut-être la connexion.",
+  "warning.replay": "Un message arrivé deux fois a été ignoré. Quelqu’un rejoue peut-être d’anciens messages.",
+  "warning.malformed": "Un message incohérent a été ignoré.",
+  "warning.mismatch": "La clé de quelqu’un ne correspondait pas à celle annoncée, elle a donc été refusée. Quelqu’un trafique peut-être la connexion.",
+  "warning.server": "Le serveur a envoyé un message incohérent ; il a été ignoré.",
+  "warning.certificate": "Une offre de connexion indiquait un autre certificat que celui annoncé par son expéditeur, elle a donc été refusée. Quelqu’un trafique peut-être la connexion.",
 };

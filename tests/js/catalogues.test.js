@@ -45,6 +45,7 @@ const CONVERTED = [
   "invite.js",
   "tiles.js",
   "controls.js",
+  "call.js",
 ];
 
 /**
