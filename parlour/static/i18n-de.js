@@ -235,4 +235,11 @@ export default {
   "warning.mismatch": "Der Schlüssel von jemandem passte nicht zu dem angekündigten und wurde deshalb abgelehnt. Vielleicht manipuliert jemand die Verbindung.",
   "warning.server": "Der Server hat eine unsinnige Nachricht geschickt; sie wurde ignoriert.",
   "warning.certificate": "Ein Verbindungsangebot nannte ein anderes Zertifikat als das angekündigte und wurde deshalb abgelehnt. Vielleicht manipuliert jemand die Verbindung.",
+
+  // The way a connection goes, in its details (mesh.js)
+  "route.direct": "Direkt",
+  "route.stun": "Direkt, über STUN",
+  "route.relayed": "Über ein Relay, per {protocol}",
+  "route.relayedForPrivacy": "Über ein Relay zum Schutz der Privatsphäre, per {protocol}",
+  "route.relayedTheirSide": "Auf der anderen Seite über ein Relay",
 };

@@ -276,4 +276,11 @@ export default {
   "warning.mismatch": "Someone's key did not match the one they had promised, so it was refused. Someone may be tampering with the connection.",
   "warning.server": "The server sent a message that made no sense; it was ignored.",
   "warning.certificate": "A connection offer named a certificate other than the one its sender announced, so it was refused. Someone may be tampering with the connection.",
+
+  // The way a connection goes, in its details (mesh.js)
+  "route.direct": "Direct",
+  "route.stun": "Direct, via STUN",
+  "route.relayed": "Relayed over {protocol}",
+  "route.relayedForPrivacy": "Relayed for privacy, over {protocol}",
+  "route.relayedTheirSide": "Relayed on their side",
 };

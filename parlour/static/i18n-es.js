@@ -235,4 +235,11 @@ export default {
   "warning.mismatch": "La clave de alguien no coincidía con la que había anunciado, así que se rechazó. Puede que alguien esté manipulando la conexión.",
   "warning.server": "El servidor envió un mensaje sin sentido; se ignoró.",
   "warning.certificate": "Una oferta de conexión indicaba un certificado distinto del que anunció quien la envió, así que se rechazó. Puede que alguien esté manipulando la conexión.",
+
+  // The way a connection goes, in its details (mesh.js)
+  "route.direct": "Directa",
+  "route.stun": "Directa, vía STUN",
+  "route.relayed": "Por un relé, sobre {protocol}",
+  "route.relayedForPrivacy": "Por un relé para proteger la privacidad, sobre {protocol}",
+  "route.relayedTheirSide": "Por un relé de su lado",
 };

@@ -235,4 +235,11 @@ export default {
   "warning.mismatch": "La clé de quelqu’un ne correspondait pas à celle annoncée, elle a donc été refusée. Quelqu’un trafique peut-être la connexion.",
   "warning.server": "Le serveur a envoyé un message incohérent ; il a été ignoré.",
   "warning.certificate": "Une offre de connexion indiquait un autre certificat que celui annoncé par son expéditeur, elle a donc été refusée. Quelqu’un trafique peut-être la connexion.",
+
+  // The way a connection goes, in its details (mesh.js)
+  "route.direct": "Directe",
+  "route.stun": "Directe, via STUN",
+  "route.relayed": "Par un relais, en {protocol}",
+  "route.relayedForPrivacy": "Par un relais pour la confidentialité, en {protocol}",
+  "route.relayedTheirSide": "Par un relais de leur côté",
 };

@@ -22,6 +22,7 @@
  */
 
 import { sdpFingerprints } from "./crypto.js";
+import { t } from "./i18n.js";
 import { CALL_ROLES, KIND, offeredRole } from "./roles.js";
 
 /** @typedef {import("./media.js").LocalMedia} LocalMedia */
@@ -35,7 +36,7 @@ import { CALL_ROLES, KIND, offeredRole } from "./roles.js";
  * @property {number} recvKbps
  * @property {number} sendKbps
  * @property {string} route  in words: "Direct", "Direct, via STUN", "Relayed over UDP" …
- * @property {string} video
+ * @property {string} video  the size of the video arriving ("640×360"), "" when none
  * @property {"good" | "fair" | "poor"} grade
  */
 
@@ -122,10 +123,10 @@ export async function pageCertificate() {
  */
 export function routeOf(local, remote, forPrivacy = false) {
   const over = String(local?.relayProtocol ?? "udp").toUpperCase();
-  if (local?.candidateType === "relay") return forPrivacy ? `Relayed for privacy, over ${over}` : `Relayed over ${over}`;
-  if (remote?.candidateType === "relay") return "Relayed on their side";
+  if (local?.candidateType === "relay") return t(forPrivacy ? "route.relayedForPrivacy" : "route.relayed", { protocol: over });
+  if (remote?.candidateType === "relay") return t("route.relayedTheirSide");
   const found = (/** @type {any} */ c) => c?.candidateType === "srflx" || c?.candidateType === "prflx";
-  return found(local) || found(remote) ? "Direct, via STUN" : "Direct";
+  return t(found(local) || found(remote) ? "route.stun" : "route.direct");
 }
 
 export class PeerLink extends EventTarget {
@@ -154,6 +155,8 @@ export class PeerLink extends EventTarget {
     });
     /** The route of the last measure, in words ("Relayed over UDP"), or "" before one. */
     this.route = "";
+    /** Whether the last measure found the connection going through a relay, at either end. */
+    this.throughRelay = false;
     /** The other person as a tile shows them: their microphone, and their camera while it brings frames. */
     this.remote = new MediaStream();
     /** @type {Map<Role, RTCRtpTransceiver>} */
@@ -532,7 +535,7 @@ export class PeerLink extends EventTarget {
 
   /** Whether the last measure found the connection going through a relay. */
   relayed() {
-    return this.route.startsWith("Relayed");
+    return this.throughRelay;
   }
 
   /** @param {RTCIceServer[]} iceServers */
@@ -624,7 +627,7 @@ export class PeerLink extends EventTarget {
       recvKbps: seconds ? Math.round((delta("received", received) * 8) / 1000 / seconds) : 0,
       sendKbps: seconds ? Math.round((delta("sent", sent) * 8) / 1000 / seconds) : 0,
       route: routeOf(byId[pair?.localCandidateId], byId[pair?.remoteCandidateId], this.relayOnly),
-      video: video || "none",
+      video, // "" when no video arrives: the tile says so
       grade: /** @type {"good" | "fair" | "poor"} */ ("good"),
     };
     quality.grade = quality.lossPct > 5 || quality.rttMs > 400 ? "poor" : quality.lossPct > 1 || quality.rttMs > 150 ? "fair" : "good";
@@ -636,6 +639,7 @@ export class PeerLink extends EventTarget {
     ]);
     this.sampledAt = now;
     this.route = quality.route;
+    this.throughRelay = [pair?.localCandidateId, pair?.remoteCandidateId].some((id) => byId[id]?.candidateType === "relay");
     return quality;
   }
 

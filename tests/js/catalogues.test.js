@@ -46,6 +46,7 @@ const CONVERTED = [
   "tiles.js",
   "controls.js",
   "call.js",
+  "mesh.js",
 ];
 
 /**
