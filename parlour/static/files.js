@@ -421,7 +421,8 @@ export class Files extends EventTarget {
     if (!finished(transfer.state)) return;
     this.waiting = this.waiting.filter((t) => t !== transfer);
     for (const peer of this.peers.values()) {
-      (transfer.direction === "out" ? peer.outgoing : peer.incoming).delete(transfer.id);
+      const list = transfer.direction === "out" ? peer.outgoing : peer.incoming;
+      if (list.get(transfer.id) === transfer) list.delete(transfer.id); // ids are per sender
     }
     transfer.blob = null;
   }

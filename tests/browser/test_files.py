@@ -173,6 +173,16 @@ def accept(page: Page, what: str) -> None:
     page.get_by_role("button", name=f"Accept {what}").click(timeout=TRANSFER_MS)
 
 
+def press_now(button: Locator) -> None:
+    """Press a button on a page that is receiving or sending at full speed. The click event is
+    dispatched to the button found by role and name: a real mouse click there sometimes never
+    completed within the timeout on this loaded two-core machine (Playwright waiting after
+    "performing click action" while the page itself answered evaluate() at once; the cause was
+    not found), which made the test fail without telling anything about the page."""
+    expect(button).to_be_visible()
+    button.dispatch_event("click")
+
+
 def send_file_button(page: Page) -> Locator:
     return controls(page).get_by_role("button", name="Send a file", exact=True)
 
@@ -248,16 +258,16 @@ def test_a_declined_file_is_never_sent(trio: Trio, tmp_path: Path) -> None:
 def test_cancel_from_either_end_stops_both(trio: Trio, tmp_path: Path, who: str) -> None:
     """Mid-transfer, Cancel at one end: both ends say cancelled, and nothing can be saved."""
     name = f"cancel-by-{who}.bin"
-    big = make_file(tmp_path, name, 30_000_000)
+    big = make_file(tmp_path, name, 80_000_000)
     ada, bo = trio.ada.page, trio.bo.page
     choose(ada, send_to(ada, "Bo"), big)
     accept(bo, f"{name} from Ada")
     bar = bo.get_by_role("progressbar", name=f"Receiving {name} from Ada")
     eventually(bo, lambda: assert_moving(bar), "bytes arriving")
     if who == "sender":
-        ada.get_by_role("button", name=f"Cancel {name} to Bo").click()
+        press_now(ada.get_by_role("button", name=f"Cancel {name} to Bo"))
     else:
-        bo.get_by_role("button", name=f"Cancel {name} from Ada").click()
+        press_now(bo.get_by_role("button", name=f"Cancel {name} from Ada"))
     expect(badge(ada, name, "Bo", False)).to_have_text("Cancelled", timeout=TRANSFER_MS)
     expect(badge(bo, name, "Ada", True)).to_have_text("Cancelled", timeout=TRANSFER_MS)
     expect(row(bo, name, "Ada", True)).to_contain_text(
@@ -397,7 +407,7 @@ def test_screenshots_of_transfers_on_a_desktop_and_a_phone(trio: Trio, tmp_path:
     bo.screenshot(path=ARTIFACTS / "files-transfer-1440x900.png")
     cy.screenshot(path=ARTIFACTS / "files-transfer-390x844.png")
     for page in (bo, cy):
-        page.get_by_role("button", name="Cancel holiday-photos.zip from Ada").click()
+        press_now(page.get_by_role("button", name="Cancel holiday-photos.zip from Ada"))
         page.get_by_role("button", name="Decline report.pdf from Ada").click()
         dismiss_all(page)
     expect(badge(ada, "holiday-photos.zip", "Cy", False)).to_have_text(
