@@ -4,6 +4,12 @@
  * whoever owns the panel (sealed, through the signalling); this module only shows and asks.
  */
 
+import { t } from "./translate.js";
+
+/** Stand-ins for the sender and the file while a sentence is split around them (private use). */
+const WHO = "\u{E000}";
+const FILE = "\u{E001}";
+
 export class ChatPanel {
   /**
    * @param {{panel: HTMLElement, log: HTMLElement, form: HTMLFormElement, text: HTMLInputElement}} ui
@@ -50,7 +56,7 @@ export class ChatPanel {
     const line = document.createElement("li");
     line.className = mine ? "mine" : "";
     const speaker = document.createElement("strong");
-    speaker.textContent = `${who}: `;
+    speaker.textContent = t("chat.from", { name: who });
     line.append(speaker, text);
     this.ui.log.append(line);
     this.ui.log.scrollTop = this.ui.log.scrollHeight;
@@ -72,7 +78,10 @@ export class ChatPanel {
     link.href = url;
     link.download = name;
     link.textContent = name;
-    line.append(speaker, " sent ", link);
+    // The whole sentence is the language's ("{name} sent {file}"); the name and the link go
+    // where it puts them.
+    const sentence = t("chat.sentFile", { name: WHO, file: FILE });
+    line.append(...sentence.split(/(\u{E000}|\u{E001})/u).map((part) => (part === WHO ? speaker : part === FILE ? link : part)));
     this.ui.log.append(line);
     this.ui.log.scrollTop = this.ui.log.scrollHeight;
     if (!this.open) {

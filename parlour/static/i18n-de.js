@@ -242,4 +242,8 @@ export default {
   "route.relayed": "Über ein Relay, per {protocol}",
   "route.relayedForPrivacy": "Über ein Relay zum Schutz der Privatsphäre, per {protocol}",
   "route.relayedTheirSide": "Auf der anderen Seite über ein Relay",
+
+  // Lines in the chat (chatpanel.js)
+  "chat.from": "{name}: ",
+  "chat.sentFile": "{name} hat {file} geschickt",
 };

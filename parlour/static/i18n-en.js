@@ -283,4 +283,8 @@ export default {
   "route.relayed": "Relayed over {protocol}",
   "route.relayedForPrivacy": "Relayed for privacy, over {protocol}",
   "route.relayedTheirSide": "Relayed on their side",
+
+  // Lines in the chat (chatpanel.js)
+  "chat.from": "{name}: ",
+  "chat.sentFile": "{name} sent {file}",
 };

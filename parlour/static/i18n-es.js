@@ -242,4 +242,8 @@ export default {
   "route.relayed": "Por un relé, sobre {protocol}",
   "route.relayedForPrivacy": "Por un relé para proteger la privacidad, sobre {protocol}",
   "route.relayedTheirSide": "Por un relé de su lado",
+
+  // Lines in the chat (chatpanel.js)
+  "chat.from": "{name}: ",
+  "chat.sentFile": "{name} envió {file}",
 };

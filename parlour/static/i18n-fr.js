@@ -242,4 +242,8 @@ export default {
   "route.relayed": "Par un relais, en {protocol}",
   "route.relayedForPrivacy": "Par un relais pour la confidentialité, en {protocol}",
   "route.relayedTheirSide": "Par un relais de leur côté",
+
+  // Lines in the chat (chatpanel.js)
+  "chat.from": "{name} : ",
+  "chat.sentFile": "{name} a envoyé {file}",
 };

@@ -47,6 +47,8 @@ const CONVERTED = [
   "controls.js",
   "call.js",
   "mesh.js",
+  "stage.js",
+  "chatpanel.js",
 ];
 
 /**
