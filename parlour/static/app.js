@@ -19,6 +19,7 @@ import { closable, SettingsDialog } from "./dialogs.js";
 import { FilePanel } from "./filepanel.js";
 import { Files } from "./files.js";
 import { Hosting, Visiting } from "./frontdoor.js";
+import { language } from "./i18n.js";
 import { QrToggle } from "./invite.js";
 import { LocalMedia } from "./media.js";
 import { pageCertificate } from "./mesh.js";
@@ -31,16 +32,18 @@ import { Signaling, SignalingError } from "./signaling.js";
 import { SpeakerPicker } from "./speaking.js";
 import { keepShell } from "./shell.js";
 import { SCREEN, SELF, Stage } from "./stage.js";
+import { t } from "./translate.js";
 import { ScreenAwake } from "./wakelock.js";
 
 /** @typedef {import("./call.js").Participant} Participant */
 /** @typedef {import("./tiles.js").TileView} TileView */
 
-const CONNECTION = /** @type {Record<string, string>} */ ({
-  connecting: "Connecting…",
-  reconnecting: "Reconnecting…",
-  failed: "Could not connect",
-});
+/** What a tile says of a connection that is not up, by its state. @type {Record<string, import("./i18n.js").Key>} */
+const CONNECTION = {
+  connecting: "connection.connecting",
+  reconnecting: "connection.reconnecting",
+  failed: "connection.failed",
+};
 
 /** @param {string} id */
 function byId(id) {
@@ -113,7 +116,7 @@ const chat = new ChatPanel(
   (text) => {
     if (!session || session.signaling.state !== "joined") return false;
     void session.talk.send(text);
-    chat.add(`${session.name} (you)`, text, true);
+    chat.add(t("tile.you", { name: session.name }), text, true);
     return true;
   },
   (open, unread) => {
@@ -174,7 +177,7 @@ function sendFiles(chosen, target) {
     (p) => (target === null || p.id === target) && p.connection === "connected",
   );
   if (!people.length) {
-    tell(target ? "They are not connected right now, so the file cannot go to them." : "Nobody else is connected yet: there is no one to send a file to.");
+    tell(t(target ? "call.fileNotConnected" : "call.fileNobody"));
     return;
   }
   files.send(chosen, people);
@@ -272,9 +275,9 @@ async function join(name, passphrase) {
   let joined;
   try {
     await identity;
-    prejoin.working("Connecting…");
+    prejoin.working(t("call.connecting"));
     signaling = await connected();
-    prejoin.working("Unlocking the room…");
+    prejoin.working(t("call.unlockingRoom"));
     joined = await signaling.join(passphrase);
   } catch (error) {
     const code = error instanceof SignalingError ? error.code : "closed";
@@ -354,19 +357,19 @@ function listen(signaling, call, talk, lock) {
   call.addEventListener("signaling", (event) => {
     const { state } = /** @type {CustomEvent<{state: string}>} */ (event).detail;
     // A front-door call the server lost stays lost: reconnecting is the desk's business then.
-    ui.banner.textContent = state === "reconnecting" && !session?.lost ? "Reconnecting to the server…" : "";
+    ui.banner.textContent = state === "reconnecting" && !session?.lost ? t("call.reconnecting") : "";
     if (state === "closed" && session && !session.lost) {
-      tell(refusal || "The connection to the server was lost. Nobody new can join this call.");
+      tell(refusal || t("call.lost"));
     }
   });
   signaling.addEventListener("call-lost", () => {
     if (!session) return;
     session.lost = true;
     ui.banner.textContent = "";
-    tell("The connection to the server was lost. Your call goes on, directly between you, but nobody new can join it.");
+    tell(t("call.lostGoesOn"));
   });
   call.addEventListener("warning", (event) => {
-    tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || "Something went wrong in the call.");
+    tell(/** @type {CustomEvent<{message: string}>} */ (event).detail.message || t("call.wentWrong"));
   });
   for (const type of ["peer-joined", "peer-left", "joined"]) signaling.addEventListener(type, syncPending);
   signaling.addEventListener("joined", () => {
@@ -380,7 +383,9 @@ function listen(signaling, call, talk, lock) {
     lockNote = null;
     const own = pressedLock === signaling.locked;
     pressedLock = null;
-    showLock(signaling, restored ? null : own ? "You" : note);
+    if (restored) showLock(signaling, null);
+    else if (own) showLock(signaling, null, true);
+    else showLock(signaling, note);
   });
   lock.addEventListener("said", (event) => {
     const { participant, locked } = /** @type {CustomEvent<{participant: Participant, locked: boolean}>} */ (event).detail;
@@ -390,7 +395,7 @@ function listen(signaling, call, talk, lock) {
   signaling.addEventListener("server-error", (event) => {
     const { code, message, about, retryAfter } = /** @type {CustomEvent} */ (event).detail;
     if (about !== "join") return;
-    refusal = `The server would not let this page back into the room. ${joinError(code, message, retryAfter)}`;
+    refusal = t("call.refusedBack", { reason: joinError(code, message, retryAfter) });
     tell(refusal);
   });
 }
@@ -405,32 +410,42 @@ function toggleLock() {
   const { signaling, lock } = session;
   const locked = !signaling.locked;
   if (!lock.set(locked)) {
-    tell("The room can be locked or unlocked once the connection to the server is back.");
+    tell(t("lock.offline"));
     return;
   }
   pressedLock = locked;
 }
 
-const NOBODY_NEW = ": nobody new can join.";
 /** @type {number | undefined} */
 let lockNoticeTimer;
+/** Whether the notice says the room is locked now (a rejoin keeps it as it is). */
+let lockLine = false;
 
 /**
  * The lock button follows the room; while it is locked a line says so and, when a member said
  * so sealed, by whom; an unlock is news for a few seconds.
- * @param {Signaling} signaling @param {string | null} who  who just changed it ("You", a name), if known
+ * @param {Signaling} signaling @param {string | null} who  the member who just changed it, if known
+ * @param {boolean} [mine]  this person changed it
  */
-function showLock(signaling, who) {
+function showLock(signaling, who, mine = false) {
   const locked = signaling.locked;
   controls.lockState(locked);
   clearTimeout(lockNoticeTimer);
   if (locked) {
     // A rejoin is no news: a line that already says who locked it stays.
-    if (who || !ui.lockNotice.textContent.endsWith(NOBODY_NEW)) {
-      ui.lockNotice.textContent = `${who ? `${who} locked the room` : "The room is locked"}${NOBODY_NEW}`;
+    if (mine || who || !lockLine) {
+      ui.lockNotice.textContent = mine ? t("lock.lockedByYou") : who ? t("lock.lockedBy", { name: who }) : t("lock.locked");
     }
+    lockLine = true;
   } else {
-    ui.lockNotice.textContent = who ? `${who} unlocked the room.` : ui.lockNotice.textContent ? "The room was unlocked." : "";
+    ui.lockNotice.textContent = mine
+      ? t("lock.unlockedByYou")
+      : who
+        ? t("lock.unlockedBy", { name: who })
+        : ui.lockNotice.textContent
+          ? t("lock.unlocked")
+          : "";
+    lockLine = false;
     lockNoticeTimer = window.setTimeout(() => (ui.lockNotice.textContent = ""), 6000);
   }
 }
@@ -446,7 +461,7 @@ function syncPending() {
   const have = [...stage.tiles.keys()].filter((id) => id.startsWith(PENDING));
   for (let i = have.length; i < want; i++) {
     stage.add(`${PENDING}${++pendingCount}`).update({
-      name: "Someone joining…",
+      name: t("call.someoneJoining"),
       stream: null,
       micOff: false,
       cameraOff: false,
@@ -468,7 +483,7 @@ function enter(name) {
   prejoin.show(false);
   visiting?.page.stop();
   hosting?.view.show(false);
-  ui.callTitle.textContent = door ? "In the call" : "In the room";
+  ui.callTitle.textContent = t(door ? "call.titleDoor" : "call.title");
   ui.lockButton.hidden = door;
   ui.lockShortcut.hidden = door;
   ui.shareShortcut.hidden = !media.canShare;
@@ -507,8 +522,8 @@ function selfView(name) {
 function unreachable(name) {
   const relayed = session?.call.iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
   return relayed
-    ? `Could not connect to ${name}, not even through the relay: your network or theirs blocks calls. Still trying.`
-    : `Could not connect to ${name}: your network or theirs blocks calls; the operator can add a TURN server. Still trying.`;
+    ? t("connection.unreachableRelayed", { name })
+    : t("connection.unreachable", { name });
 }
 
 /** @param {Participant} p */
@@ -517,20 +532,20 @@ function show(p) {
   if (session?.call.participants.get(p.id) !== p) return;
   const hasVideo = Boolean(p.stream?.getVideoTracks().length);
   stage.add(p.id).update({
-    name: p.name || "Someone joining…",
+    name: p.name || t("call.someoneJoining"),
     stream: p.stream,
     micOff: !p.audio,
     cameraOff: !p.video,
     picture: p.video && hasVideo,
     mirrored: false,
-    status: p.connection === "unreachable" ? unreachable(p.name) : (CONNECTION[p.connection] ?? ""),
+    status: p.connection === "unreachable" ? unreachable(p.name) : Object.hasOwn(CONNECTION, p.connection) ? t(CONNECTION[p.connection]) : "",
     quality: p.quality,
     safetyCode: p.safetyCode,
     canSend: p.connection === "connected",
   });
   if (p.screen) {
     stage.add(SCREEN + p.id).update({
-      name: `${p.name}'s screen`,
+      name: t("call.screenOf", { name: p.name }),
       stream: p.screen,
       micOff: false,
       cameraOff: false,
@@ -554,8 +569,8 @@ function showScreenNews() {
   ui.screenNews.textContent = !names.length
     ? ""
     : names.length === 1
-      ? `${names[0]} is sharing their screen`
-      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are sharing their screens`;
+      ? t("call.sharingOne", { name: names[0] })
+      : t("call.sharingSeveral", { names: new Intl.ListFormat(language(), { type: "conjunction" }).format(names) });
   ui.sharing.hidden = !session || !media.sharing;
 }
 byId("stop-sharing").addEventListener("click", () => {
@@ -590,13 +605,13 @@ async function copyLink() {
   const link = joinLink();
   if (!session || !link) return;
   // A locked room turns the link away until someone unlocks it: say so while it is copied.
-  const locked = session.signaling.locked ? ". The room is locked: unlock it to let them in." : "";
+  const locked = session.signaling.locked;
   try {
     await navigator.clipboard.writeText(link);
-    ui.copyStatus.textContent = `Link copied${locked}`;
+    ui.copyStatus.textContent = t(locked ? "invite.copiedLocked" : "invite.copied");
   } catch {
     // No clipboard here (an old browser, or permission refused): let the person copy it.
-    window.prompt(`Copy this link and send it to the people you want to call${locked}`, link);
+    window.prompt(t(locked ? "invite.copyThisLocked" : "invite.copyThis"), link);
   }
 }
 byId("copy-link").addEventListener("click", () => void copyLink());
@@ -624,6 +639,7 @@ function leave() {
   ui.banner.textContent = "";
   clearTimeout(lockNoticeTimer);
   ui.lockNotice.textContent = "";
+  lockLine = false;
   media.stopScreen();
   ui.screenNews.textContent = "";
   ui.sharing.hidden = true;

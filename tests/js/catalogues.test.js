@@ -49,6 +49,7 @@ const CONVERTED = [
   "mesh.js",
   "stage.js",
   "chatpanel.js",
+  "app.js",
 ];
 
 /**
@@ -69,6 +70,7 @@ const NOT_WORDS = new Map([
   ["The connection to the server closed.", "signaling.js: the same, for the code closed"],
   ["Notification", "the browser's API, as in `\"Notification\" in window`"],
   ["Escape", "a KeyboardEvent key"],
+  ["Files", "a DataTransfer type (app.js: files dragged over the page)"],
   ["Home", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
   ["End", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
 ]);
