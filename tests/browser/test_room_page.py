@@ -129,7 +129,7 @@ def test_two_people_meet_and_talk_and_the_server_learns_nothing(
     expect(call_list(grace.page)).to_contain_text("Ada Lovelace")
 
     ada.page.get_by_role("textbox", name="Message").fill("the lighthouse keeper waves at dawn")
-    ada.page.get_by_role("button", name="Send").click()
+    ada.page.get_by_role("button", name="Send", exact=True).click()
     log = grace.page.get_by_role("list", name="Messages")
     expect(log).to_contain_text("Ada Lovelace: the lighthouse keeper waves at dawn")
 
@@ -261,7 +261,7 @@ def test_replayed_envelope_is_reported_and_opens_once(
     join(grace.page, "Grace", PASSPHRASE)
     expect(call_list(grace.page)).to_contain_text("Ada")
     ada.page.get_by_role("textbox", name="Message").fill("only once please")
-    ada.page.get_by_role("button", name="Send").click()
+    ada.page.get_by_role("button", name="Send", exact=True).click()
     expect(grace.page.get_by_role("alert")).to_contain_text("arrived twice")
     log = grace.page.get_by_role("list", name="Messages")
     expect(log.get_by_role("listitem")).to_have_count(1)
