@@ -334,14 +334,16 @@ def test_the_page_paints_in_german_from_its_first_frame(
 
 
 def test_the_call_speaks_german(browser: Browser, people: list[Person], site: Site) -> None:
-    """In a call, the control bar and what it opens go by their German names; no English word
-    of the page is left where a person looks."""
+    """In a call, the page's title, the own tile, the control bar and what it opens go by their
+    German names, and locking the room is said in German, as a whole sentence."""
     page, _ = person(browser, people, link_url(site.url, PASSPHRASE), "de-DE")
     page.get_by_role("textbox", name="Dein Name").fill("Ada")
     page.get_by_role("button", name="Beitreten", exact=True).click()
     bar = page.get_by_role("toolbar", name="Anrufsteuerung")
     expect(bar).to_be_visible()
-    expect(page.get_by_role("list", name="Leute im Anruf")).to_be_visible()
+    expect(page.get_by_role("heading", name="Im Raum")).to_be_attached()
+    people_list = page.get_by_role("list", name="Leute im Anruf")
+    expect(people_list.get_by_role("group", name="Ada (du)", exact=True)).to_be_visible()
     expect(page.get_by_text("Warten auf die anderen")).to_be_visible()
     expect(page.get_by_role("button", name="Einladungslink kopieren")).to_be_visible()
     named = ("Mikrofon stummschalten", "Kamera ausschalten", "Datei senden", "Raum abschließen")
@@ -358,3 +360,12 @@ def test_the_call_speaks_german(browser: Browser, people: list[Person], site: Si
     chat = page.get_by_role("complementary", name="Chat")
     expect(chat.get_by_role("textbox", name="Nachricht")).to_be_visible()
     expect(chat.get_by_role("button", name="Senden")).to_be_visible()
+    bar.get_by_role("button", name="Raum abschließen", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="abgeschlossen")).to_have_text(
+        "Du hast den Raum abgeschlossen: Niemand Neues kann beitreten."
+    )
+    expect(bar.get_by_role("button", name="Raum aufschließen", exact=True)).to_be_visible()
+    bar.get_by_role("button", name="Raum aufschließen", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="aufgeschlossen")).to_have_text(
+        "Du hast den Raum aufgeschlossen."
+    )
