@@ -7,53 +7,67 @@
 
 import { finished, formatSize } from "./files.js";
 import { make } from "./tiles.js";
+import { t as say } from "./translate.js";
 
 /** @typedef {import("./files.js").Files} Files */
 /** @typedef {import("./files.js").Transfer} Transfer */
 /** @typedef {import("./files.js").State} State */
+/** @typedef {import("./i18n.js").Key} Key */
 
-/** @type {Record<State, [string, string]>} the state in a word: [incoming, outgoing] */
+/** @type {Record<State, [Key | null, Key]>} the state in a word: [incoming, outgoing] */
 const BADGE = {
-  hashing: ["", "Preparing"],
-  offered: ["Offered", "Waiting"],
-  transferring: ["Receiving", "Sending"],
-  checking: ["Checking", "Sent"],
-  verified: ["Verified", "Delivered"],
-  corrupt: ["Corrupt", "Damaged"],
-  declined: ["Declined", "Declined"],
-  cancelled: ["Cancelled", "Cancelled"],
-  interrupted: ["Interrupted", "Interrupted"],
-  failed: ["Failed", "Failed"],
+  hashing: [null, "fileState.preparing"],
+  offered: ["fileState.offered", "fileState.waiting"],
+  transferring: ["fileState.receiving", "fileState.sending"],
+  checking: ["fileState.checking", "fileState.sent"],
+  verified: ["fileState.verified", "fileState.delivered"],
+  corrupt: ["fileState.corrupt", "fileState.damaged"],
+  declined: ["fileState.declined", "fileState.declined"],
+  cancelled: ["fileState.cancelled", "fileState.cancelled"],
+  interrupted: ["fileState.interrupted", "fileState.interrupted"],
+  failed: ["fileState.failed", "fileState.failed"],
 };
+
+/** A transfer's state in a word, or "" (an incoming file has no word while it is prepared). @param {Transfer} t */
+function stateWord(t) {
+  const key = BADGE[t.state][t.direction === "in" ? 0 : 1];
+  return key ? say(key) : "";
+}
 
 /** Seconds in words, roughly: "12 s", "3 min", "1 h 5 min". @param {number} seconds */
 export function formatLeft(seconds) {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  if (seconds < 60) return say("file.seconds", { seconds: Math.max(1, Math.round(seconds)) });
+  if (seconds < 3600) return say("file.minutes", { minutes: Math.round(seconds / 60) });
+  return say("file.hoursMinutes", { hours: Math.floor(seconds / 3600), minutes: Math.round((seconds % 3600) / 60) });
 }
 
 /** @param {Transfer} t */
 function detail(t) {
-  const them = t.peer.name;
+  const name = t.peer.name;
+  const incoming = t.direction === "in";
   switch (t.state) {
     case "hashing":
-      return "Checking the file before offering it…";
+      return say("file.hashing");
     case "offered":
-      return t.direction === "in" ? `${them} offers you this file. Nothing is received until you accept.` : `Waiting for ${them} to accept.`;
+      return say(incoming ? "file.offeredToYou" : "file.waitingFor", { name });
     case "transferring": {
-      const rate = t.rate > 0 ? ` · ${formatSize(t.rate)}/s` : "";
-      const left = t.left !== null && t.rate > 0 ? ` · about ${formatLeft(t.left)} left` : "";
-      return `${formatSize(t.bytes)} of ${formatSize(t.size)}${rate}${left}`;
+      // Separate measures, each whole in the language, side by side.
+      const parts = [say("file.progress", { done: formatSize(t.bytes), size: formatSize(t.size) })];
+      if (t.rate > 0) parts.push(say("file.rate", { rate: formatSize(t.rate) }));
+      if (t.left !== null && t.rate > 0) parts.push(say("file.left", { time: formatLeft(t.left) }));
+      return parts.join(" · ");
     }
     case "checking":
-      return t.direction === "in" ? "Checking…" : `All sent; waiting for ${them}'s check.`;
+      return incoming ? say("file.checking") : say("file.sentWaiting", { name });
     case "verified":
-      return t.direction === "in" ? "Verified: its SHA-256 matches the sender's." : `${them} received it and its SHA-256 matched.`;
+      return incoming ? say("file.verified") : say("file.delivered", { name });
     default:
       return t.reason;
   }
 }
+
+/** Stand-in for the file's name while a title is split around it (private use). */
+const FILE = "\u{E001}";
 
 export class FilePanel {
   /**
@@ -89,7 +103,15 @@ export class FilePanel {
 
   /** @param {Transfer} t */
   label(t) {
-    return `${t.name} ${t.direction === "in" ? "from" : "to"} ${t.peer.name}`;
+    return this.say(t, "file.from", "file.to");
+  }
+
+  /**
+   * A sentence about a transfer, whole in the language: its file and the other person.
+   * @param {Transfer} t @param {Key} incoming @param {Key} outgoing  the sentence each way
+   */
+  say(t, incoming, outgoing) {
+    return say(t.direction === "in" ? incoming : outgoing, { file: t.name, name: t.peer.name });
   }
 
   /** @param {Transfer} t */
@@ -119,14 +141,16 @@ export class FilePanel {
     const name = make("strong", "transfer-name");
     name.textContent = t.name;
     const badge = make("span", "transfer-state");
-    badge.textContent = BADGE[t.state][t.direction === "in" ? 0 : 1];
-    title.append(badge, " ", name, ` ${t.direction === "in" ? "from" : "to"} ${t.peer.name}`);
+    badge.textContent = stateWord(t);
+    // "report.pdf from Ada" is the language's whole phrase; the name goes where it puts it.
+    const phrase = say(t.direction === "in" ? "file.from" : "file.to", { file: FILE, name: t.peer.name });
+    title.append(badge, " ", ...phrase.split(FILE).flatMap((part, i) => (i ? [name, part] : [part])));
     const meta = make("p", "transfer-meta");
-    meta.textContent = [formatSize(t.size), t.type || "type not given", t.renamed ? "renamed from an unsafe name" : ""].filter(Boolean).join(" · ");
+    meta.textContent = [formatSize(t.size), t.type || say("file.noType"), t.renamed ? say("file.renamed") : ""].filter(Boolean).join(" · ");
     /** @type {HTMLElement[]} */
     const parts = [title, meta];
     if (t.state === "transferring" || t.state === "checking") {
-      parts.push(make("progress", "", { "aria-label": `${t.direction === "in" ? "Receiving" : "Sending"} ${this.label(t)}` }));
+      parts.push(make("progress", "", { "aria-label": this.say(t, "file.receivingThis", "file.sendingThis") }));
     }
     parts.push(make("p", "transfer-detail"));
     const actions = make("div", "transfer-actions");
@@ -138,17 +162,17 @@ export class FilePanel {
       actions.append(b);
     };
     if (t.direction === "in" && t.state === "offered") {
-      button("Accept", `Accept ${this.label(t)}`, () => void this.files.accept(t), "primary");
-      button("Decline", `Decline ${this.label(t)}`, () => this.files.decline(t));
+      button(say("file.accept"), this.say(t, "file.acceptThis", "file.acceptThis"), () => void this.files.accept(t), "primary");
+      button(say("file.decline"), this.say(t, "file.declineThis", "file.declineThis"), () => this.files.decline(t));
     } else if (t.can("cancelled") && t.state !== "checking") {
-      button("Cancel", `Cancel ${this.label(t)}`, () => this.files.cancel(t));
+      button(say("file.cancel"), this.say(t, "file.cancelFrom", "file.cancelTo"), () => this.files.cancel(t));
     }
     if (t.direction === "in" && t.state === "verified" && t.blob) {
       const link = make("a", "primary button", { download: t.name, href: this.urlOf(t) });
-      link.textContent = `Save ${t.name}`;
+      link.textContent = say("file.save", { file: t.name });
       actions.append(link);
     }
-    if (finished(t.state)) button("Dismiss", `Dismiss ${this.label(t)}`, () => this.dismiss(t), "tool-text");
+    if (finished(t.state)) button(say("file.dismiss"), this.say(t, "file.dismissFrom", "file.dismissTo"), () => this.dismiss(t), "tool-text");
     parts.push(actions);
     const focused = row.contains(document.activeElement);
     row.replaceChildren(...parts);
@@ -169,10 +193,11 @@ export class FilePanel {
 
   /** Said once per change of state, for screen readers; progress is on the bar. @param {Transfer} t */
   announce(t) {
-    const word = BADGE[t.state][t.direction === "in" ? 0 : 1];
-    if (!word) return;
-    const size = t.state === "offered" ? `, ${formatSize(t.size)}` : "";
-    this.ui.news.textContent = `${this.label(t)}${size}: ${word}.`;
+    const state = stateWord(t);
+    if (!state) return;
+    const incoming = t.direction === "in";
+    const key = t.state === "offered" ? (incoming ? "file.newsOfferedIn" : "file.newsOfferedOut") : incoming ? "file.newsIn" : "file.newsOut";
+    this.ui.news.textContent = say(key, { file: t.name, name: t.peer.name, size: formatSize(t.size), state });
   }
 
   /** @param {Transfer} t */

@@ -16,9 +16,9 @@ const source = (name) => readFileSync(new URL(name, STATIC), "utf8");
 
 /**
  * The modules whose words all come from the catalogues, or that have none for a person (the
- * DOM-free ones below roomlock.js). The next ones to convert (app.js, call.js, controls.js,
- * tiles.js, stage.js, chatpanel.js, mesh.js, files.js, filepanel.js, invite.js, and the new
- * shell.js, wakelock.js, audioroute.js, qrcode.js) join this list as they are converted.
+ * DOM-free ones below roomlock.js, and stage.js, shell.js, wakelock.js, audioroute.js and
+ * qrcode.js, whose words come from their callers). The one left to convert, files.js (its
+ * reasons, and what a peer's bad input is reported as; formatSize's units), joins it once done.
  */
 const CONVERTED = [
   "prejoin.js",
@@ -50,6 +50,11 @@ const CONVERTED = [
   "stage.js",
   "chatpanel.js",
   "app.js",
+  "filepanel.js",
+  "shell.js",
+  "wakelock.js",
+  "audioroute.js",
+  "qrcode.js",
 ];
 
 /**
