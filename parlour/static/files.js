@@ -29,8 +29,17 @@
  * Events (CustomEvent):
  *   change   {transfer}  a transfer was added, moved state, or made progress (progress at most
  *                        every PROGRESS_MS)
- *   problem  {peer, name, code, message}  a peer sent something wrong; it was ignored
+ *   problem  {peer, name, code, message}  a peer sent something wrong; it was ignored (message:
+ *                        a whole sentence naming them, in the page's language)
+ *
+ * Words: every reason and report is a whole sentence from the catalogues (i18n.js), worded when
+ * it happens, in the page's language.
  */
+
+import { formatNumber, t } from "./i18n.js";
+
+/** @typedef {import("./i18n.js").Key} Key */
+/** @typedef {import("./i18n.js").Params} Params */
 
 /** The label of the files channel, which the offering side of a connection opens. */
 export const CHANNEL = "files";
@@ -132,17 +141,24 @@ export function safeName(raw) {
   return { name: name || "file", changed };
 }
 
-/** A file size in words: "0 bytes", "1 byte", "2.1 MB". @param {number} bytes */
+/** Units above the byte, each a thousand of the one before (Intl's names, so each language says them). */
+const UNITS = ["kilobyte", "megabyte", "gigabyte", "terabyte"];
+
+/**
+ * A file size in the page's language, through Intl: "0 bytes", "1 byte", "2.1 MB" ("1 Byte",
+ * "2,1 MB" in German; "1 octet", "2,1 Mo" in French).
+ * @param {number} bytes
+ */
 export function formatSize(bytes) {
-  if (bytes < 1000) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
-  const units = ["KB", "MB", "GB", "TB"];
+  if (bytes < 1000) return formatNumber(Math.round(bytes), { style: "unit", unit: "byte", unitDisplay: "long" });
   let value = bytes / 1000;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  while (value >= 1000 && unit < UNITS.length - 1) {
     value /= 1000;
     unit += 1;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  const digits = value < 10 ? 1 : 0;
+  return formatNumber(value, { style: "unit", unit: UNITS[unit], minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** A MIME type as announced, if it looks like one; otherwise "". @param {unknown} type */
@@ -192,7 +208,7 @@ export class Transfer {
     this.rate = 0;
     /** @type {number | null} */
     this.left = null;
-    /** Who ended it ("you", their name) or why, in words, for the person. */
+    /** Who ended it (you, them) or why: a whole sentence in the page's language, for the person. */
     this.reason = "";
     /** The sender's SHA-256, hex. */
     this.sha256 = "";
@@ -294,7 +310,7 @@ export class Files extends EventTarget {
     const peer = this.peers.get(id);
     if (only && peer !== only) return;
     for (const transfer of this.waiting.filter((t) => t.peer.id === id && t.can("interrupted"))) {
-      this.end(transfer, "interrupted", `${transfer.peer.name} left before it could be offered.`);
+      this.end(transfer, "interrupted", t("fileEnd.leftBeforeOffer", { name: transfer.peer.name }));
     }
     if (!peer) return;
     peer.abort.abort();
@@ -303,7 +319,7 @@ export class Files extends EventTarget {
     const gone = new Peer(peer.person, peer.channel);
     gone.abort.abort();
     for (const transfer of [...peer.outgoing.values(), ...peer.incoming.values()]) {
-      if (transfer.can("interrupted")) this.end(transfer, "interrupted", "The connection ended before it was done.");
+      if (transfer.can("interrupted")) this.end(transfer, "interrupted", t("fileEnd.connectionEnded"));
       (transfer.direction === "out" ? gone.outgoing : gone.incoming).set(transfer.id, transfer);
     }
     peer.receiving.clear();
@@ -360,7 +376,7 @@ export class Files extends EventTarget {
       for (const transfer of group) transfer.sha256 = digest;
       this.offerWaiting();
     } catch (error) {
-      for (const transfer of group) if (transfer.can("failed")) this.end(transfer, "failed", "The file could not be read.");
+      for (const transfer of group) if (transfer.can("failed")) this.end(transfer, "failed", t("fileEnd.unreadable"));
       console.warn("parlour: a file could not be read:", error);
     }
   }
@@ -405,7 +421,7 @@ export class Files extends EventTarget {
     const peer = this.peerOf(transfer);
     if (!peer || transfer.direction !== "in" || transfer.state !== "offered") return;
     this.say(peer, { kind: "decline", id: transfer.id });
-    this.end(transfer, "declined", "You declined it.");
+    this.end(transfer, "declined", t("fileEnd.youDeclined"));
   }
 
   /** Stop a transfer from this end, whichever way it goes; the other end is told. @param {Transfer} transfer */
@@ -413,7 +429,7 @@ export class Files extends EventTarget {
     if (!transfer.can("cancelled") || transfer.state === "checking") return; // all sent: too late
     const peer = this.peerOf(transfer);
     if (peer && transfer.state !== "hashing") this.say(peer, { kind: transfer.direction === "out" ? "cancel" : "stop", id: transfer.id });
-    this.end(transfer, "cancelled", "You cancelled it.");
+    this.end(transfer, "cancelled", t("fileEnd.youCancelled"));
   }
 
   /** Take a finished transfer off the list. @param {Transfer} transfer */
@@ -474,9 +490,12 @@ export class Files extends EventTarget {
   }
 
   /**
-   * Tell the person that a peer sent something wrong (and, with an id, the peer too). One
-   * report per kind of problem per person every REPORT_MS, saying how many were held back.
-   * @param {Peer} peer @param {string} code @param {string} text @param {number | null} [id]  their transfer it ended
+   * Tell the person that a peer sent something wrong (and, with an id, the peer too, in the
+   * words this page uses). One report per kind of problem per person every REPORT_MS, saying
+   * how many were held back.
+   * @param {Peer} peer @param {string} code
+   * @param {string} text  a whole sentence naming the peer (a fileProblem.* message)
+   * @param {number | null} [id]  their transfer it ended
    */
   report(peer, code, text, id = null) {
     if (id !== null) this.say(peer, { kind: "error", id, code, message: text.slice(0, 200) });
@@ -489,9 +508,16 @@ export class Files extends EventTarget {
     const held = peer.held.get(code) ?? 0;
     peer.reported.set(code, now);
     peer.held.delete(code);
-    const more = held ? ` (${held} more like it before this were ignored too)` : "";
-    const message = `${peer.person.name}'s page ${text}${more}`;
+    const message = held ? t("fileProblem.andHeld", { report: text, count: held }) : text;
     this.dispatchEvent(new CustomEvent("problem", { detail: { peer: peer.person.id, name: peer.person.name, code, message } }));
+  }
+
+  /**
+   * A sentence about what a peer's page did, naming them.
+   * @param {Peer} peer @param {Key} key @param {Params} [params]
+   */
+  about(peer, key, params = {}) {
+    return t(key, { ...params, name: peer.person.name });
   }
 
   /** @param {Peer} peer @param {unknown} data */
@@ -499,13 +525,13 @@ export class Files extends EventTarget {
     if (peer.abort.signal.aborted) return;
     if (data instanceof ArrayBuffer) this.chunk(peer, data);
     else if (typeof data === "string") this.control(peer, data);
-    else this.report(peer, "malformed", "sent a file message of no known form; it was ignored.");
+    else this.report(peer, "malformed", this.about(peer, "fileProblem.noForm"));
   }
 
   /** @param {Peer} peer @param {string} text */
   control(peer, text) {
     if (text.length > MAX_TEXT) {
-      this.report(peer, "too-large", `sent a file message of ${text.length.toLocaleString("en")} characters; it was ignored.`);
+      this.report(peer, "too-large", this.about(peer, "fileProblem.tooLong", { length: text.length }));
       return;
     }
     /** @type {any} */
@@ -516,17 +542,17 @@ export class Files extends EventTarget {
       message = null;
     }
     if (!message || typeof message !== "object" || Array.isArray(message) || typeof message.kind !== "string") {
-      this.report(peer, "malformed", "sent a file message that made no sense; it was ignored.");
+      this.report(peer, "malformed", this.about(peer, "fileProblem.nonsense"));
       return;
     }
     const id = message.id;
     const known = ["offer", "accept", "decline", "stop", "cancel", "done", "result", "error"];
     if (!known.includes(message.kind)) {
-      this.report(peer, "unknown-kind", `sent a file message of a kind this page does not know ("${String(message.kind).slice(0, 24)}"); it was ignored.`);
+      this.report(peer, "unknown-kind", this.about(peer, "fileProblem.unknownKind", { kind: String(message.kind).slice(0, 24) }));
       return;
     }
     if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
-      if (message.kind !== "error") this.report(peer, "malformed", "sent a file message without a valid transfer number; it was ignored.");
+      if (message.kind !== "error") this.report(peer, "malformed", this.about(peer, "fileProblem.noNumber"));
       else this.theirError(peer, null, message);
       return;
     }
@@ -540,21 +566,21 @@ export class Files extends EventTarget {
   offered(peer, offer) {
     const { id, name, size, sha256 } = offer;
     if (peer.incoming.has(id)) {
-      this.report(peer, "duplicate", "offered a file under a number it had used already; the offer was ignored.");
+      this.report(peer, "duplicate", this.about(peer, "fileProblem.duplicate"));
       return;
     }
     if ([...peer.incoming.values()].filter((t) => t.state === "offered").length >= MAX_WAITING) {
-      this.report(peer, "too-many", `offered more than ${MAX_WAITING} files at once; the ones past that were refused.`, id);
+      this.report(peer, "too-many", this.about(peer, "fileProblem.tooMany", { max: MAX_WAITING }), id);
       return;
     }
     if (typeof name !== "string" || !name.length || name.length > MAX_NAME) {
       const long = typeof name === "string" && name.length > MAX_NAME;
-      const what = long ? `a name of ${name.length.toLocaleString("en")} characters` : "no usable name";
-      this.report(peer, "bad-name", `offered a file with ${what}; the offer was refused.`, id);
+      const text = long ? this.about(peer, "fileProblem.longName", { length: name.length }) : this.about(peer, "fileProblem.noName");
+      this.report(peer, "bad-name", text, id);
       return;
     }
     if (!Number.isSafeInteger(size) || size < 0 || typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
-      this.report(peer, "bad-offer", "offered a file without a valid size or SHA-256; the offer was refused.", id);
+      this.report(peer, "bad-offer", this.about(peer, "fileProblem.badOffer"), id);
       return;
     }
     const safe = safeName(name);
@@ -564,7 +590,7 @@ export class Files extends EventTarget {
     peer.incoming.set(id, transfer);
     this.prune(peer);
     if (safe.changed) {
-      this.report(peer, "unsafe-name", `offered a file whose name held folders or control characters; it is shown and saved as "${safe.name}".`);
+      this.report(peer, "unsafe-name", this.about(peer, "fileProblem.unsafeName", { file: safe.name }));
     }
     this.changed(transfer);
   }
@@ -579,20 +605,20 @@ export class Files extends EventTarget {
     const to = next ?? verdict;
     if (transfer && finished(transfer.state)) return; // crossed this end's own cancel on the way
     if (!transfer || !to || !transfer.can(to) || (message.kind === "accept" && transfer.state !== "offered")) {
-      this.report(peer, "unexpected", `sent "${message.kind}" about a file it was not in a position to; it was ignored.`);
+      this.report(peer, "unexpected", this.about(peer, "fileProblem.unexpected", { kind: message.kind }));
       return;
     }
-    const who = peer.person.name;
+    const name = peer.person.name;
     if (to === "transferring") {
       transfer.move("transferring");
       transfer.progress(0, performance.now());
       this.changed(transfer);
       peer.queue.push(transfer);
       void this.pump(peer);
-    } else if (to === "declined") this.end(transfer, to, `${who} declined it.`);
-    else if (to === "cancelled") this.end(transfer, to, `${who} cancelled it.`);
-    else if (to === "verified") this.end(transfer, to, `${who} received it and its check matched.`);
-    else this.end(transfer, to, `${who} received it, but its check did not match: they were not offered it.`);
+    } else if (to === "declined") this.end(transfer, to, t("fileEnd.theyDeclined", { name }));
+    else if (to === "cancelled") this.end(transfer, to, t("fileEnd.theyCancelled", { name }));
+    else if (to === "verified") this.end(transfer, to, t("fileEnd.theyVerified", { name }));
+    else this.end(transfer, to, t("fileEnd.theyCorrupt", { name }));
   }
 
   /**
@@ -602,17 +628,17 @@ export class Files extends EventTarget {
   senderSaid(peer, transfer, message) {
     if (transfer && finished(transfer.state)) return; // crossed this end's own cancel on the way
     if (!transfer || (message.kind === "done" && transfer.state !== "transferring") || !transfer.can("cancelled")) {
-      this.report(peer, "unexpected", `sent "${message.kind}" about a file it was not in a position to; it was ignored.`);
+      this.report(peer, "unexpected", this.about(peer, "fileProblem.unexpected", { kind: message.kind }));
       return;
     }
     if (message.kind === "cancel") {
-      this.end(transfer, "cancelled", `${peer.person.name} cancelled it.`);
+      this.end(transfer, "cancelled", t("fileEnd.theyCancelled", { name: peer.person.name }));
       return;
     }
     const receiving = peer.receiving.get(transfer.id);
     if (!receiving) return;
     if (transfer.bytes !== transfer.size) {
-      this.fail(peer, transfer, "short", `ended ${transfer.name} after ${formatSize(transfer.bytes)} of the ${formatSize(transfer.size)} it announced; it was dropped.`);
+      this.fail(peer, transfer, "short", this.about(peer, "fileProblem.short", { file: transfer.name, done: formatSize(transfer.bytes), size: formatSize(transfer.size) }));
       return;
     }
     this.flush(receiving);
@@ -620,28 +646,28 @@ export class Files extends EventTarget {
     const ok = hex(receiving.hasher.digest()) === transfer.sha256;
     if (ok) transfer.blob = new Blob(receiving.parts, { type: "application/octet-stream" });
     this.say(peer, { kind: "result", id: transfer.id, ok });
-    if (ok) this.end(transfer, "verified", "Its SHA-256 matched the sender's.");
-    else this.end(transfer, "corrupt", "Its SHA-256 did not match the sender's: it arrived damaged, so it is not offered for saving.");
+    if (ok) this.end(transfer, "verified", t("fileEnd.verified"));
+    else this.end(transfer, "corrupt", t("fileEnd.corrupt"));
   }
 
   /** @param {Peer} peer @param {number | null} id @param {any} message */
   theirError(peer, id, message) {
     const code = typeof message.code === "string" ? message.code.slice(0, 32) : "?";
     const transfer = id === null ? undefined : peer.outgoing.get(id);
-    if (transfer?.can("failed")) this.end(transfer, "failed", `${peer.person.name}'s page refused it (${code}).`);
-    this.report(peer, "their-error", `reported a problem with a file from you (${code}).`);
+    if (transfer?.can("failed")) this.end(transfer, "failed", this.about(peer, "fileEnd.refused", { code }));
+    this.report(peer, "their-error", this.about(peer, "fileProblem.theirError", { code }));
   }
 
-  /** @param {Peer} peer @param {Transfer} transfer @param {string} code @param {string} text */
+  /** @param {Peer} peer @param {Transfer} transfer @param {string} code @param {string} text  a whole sentence naming the peer */
   fail(peer, transfer, code, text) {
-    this.end(transfer, "failed", `${peer.person.name}'s page ${text}`);
+    this.end(transfer, "failed", text);
     this.report(peer, code, text, transfer.id);
   }
 
   /** @param {Peer} peer @param {ArrayBuffer} data */
   chunk(peer, data) {
     if (data.byteLength < 4) {
-      this.report(peer, "malformed", "sent a chunk too short to name its file; it was ignored.");
+      this.report(peer, "malformed", this.about(peer, "fileProblem.shortChunk"));
       return;
     }
     const id = new DataView(data).getUint32(0);
@@ -649,16 +675,16 @@ export class Files extends EventTarget {
     const receiving = peer.receiving.get(id);
     if (!transfer || !receiving || transfer.state !== "transferring") {
       // Chunks in flight when this end ended it are expected: only unasked-for ones are news.
-      if (!transfer || !finished(transfer.state)) this.report(peer, "unexpected-chunk", "sent part of a file that was not accepted; it was ignored.");
+      if (!transfer || !finished(transfer.state)) this.report(peer, "unexpected-chunk", this.about(peer, "fileProblem.unexpectedChunk"));
       return;
     }
     const length = data.byteLength - 4;
     if (length > MAX_CHUNK) {
-      this.fail(peer, transfer, "too-large", `sent a chunk of ${formatSize(length)} of ${transfer.name}, larger than allowed; the file was dropped.`);
+      this.fail(peer, transfer, "too-large", this.about(peer, "fileProblem.chunkTooLarge", { chunk: formatSize(length), file: transfer.name }));
       return;
     }
     if (transfer.bytes + length > transfer.size) {
-      this.fail(peer, transfer, "overrun", `sent more of ${transfer.name} than the ${formatSize(transfer.size)} it announced; the file was dropped.`);
+      this.fail(peer, transfer, "overrun", this.about(peer, "fileProblem.overrun", { file: transfer.name, size: formatSize(transfer.size) }));
       return;
     }
     const payload = new Uint8Array(data, 4);
@@ -707,7 +733,7 @@ export class Files extends EventTarget {
         slice = new Uint8Array(await file.slice(at, at + READ).arrayBuffer());
       } catch {
         if (going()) this.say(peer, { kind: "cancel", id: transfer.id });
-        if (transfer.can("failed")) this.end(transfer, "failed", "The file could not be read any more.");
+        if (transfer.can("failed")) this.end(transfer, "failed", t("fileEnd.unreadableLater"));
         return;
       }
       for (let from = 0; from < slice.length; from += CHUNK) {

@@ -17,8 +17,8 @@ const source = (name) => readFileSync(new URL(name, STATIC), "utf8");
 /**
  * The modules whose words all come from the catalogues, or that have none for a person (the
  * DOM-free ones below roomlock.js, and stage.js, shell.js, wakelock.js, audioroute.js and
- * qrcode.js, whose words come from their callers). The one left to convert, files.js (its
- * reasons, and what a peer's bad input is reported as; formatSize's units), joins it once done.
+ * qrcode.js, whose words come from their callers). Every client module is in it: files.js
+ * last (its reasons, what a peer's bad input is reported as, formatSize's units through Intl).
  */
 const CONVERTED = [
   "prejoin.js",
@@ -55,6 +55,7 @@ const CONVERTED = [
   "wakelock.js",
   "audioroute.js",
   "qrcode.js",
+  "files.js",
 ];
 
 /**
@@ -78,6 +79,9 @@ const NOT_WORDS = new Map([
   ["Files", "a DataTransfer type (app.js: files dragged over the page)"],
   ["Home", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
   ["End", "a KeyboardEvent key (controls.js: moving along the toolbar)"],
+  ["parlour: a file could not be read:", "files.js: a warning to the console, for a developer"],
+  ["parlour: a file message could not be sent:", "files.js: a warning to the console, for a developer"],
+  ["parlour: sending a file failed:", "files.js: a warning to the console, for a developer"],
 ]);
 
 const english = (await CATALOGUES[ENGLISH]()).default;

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { afterEach, test } from "node:test";
 
 import { CHUNK, Files, formatSize, HIGH_WATER, MAX_WAITING, MIN_WATER, safeName, Transfer } from "../../parlour/static/files.js";
+import { ENGLISH, useLanguage } from "../../parlour/static/i18n.js";
 
 /**
  * One end of an in-memory RTCDataChannel pair. What is sent arrives at the other end later
@@ -140,6 +141,8 @@ test("sizes read as people say them", () => {
   assert.equal(formatSize(999), "999 bytes");
   assert.equal(formatSize(2_100_000), "2.1 MB");
   assert.equal(formatSize(200_000_000), "200 MB");
+  assert.equal(formatSize(3_400), "3.4 kB");
+  assert.equal(formatSize(523.6), "524 bytes", "a rate in bytes a second is rounded");
 });
 
 test("a move the state table does not list throws, naming it", () => {
@@ -339,4 +342,20 @@ test("an offer flood: MAX_WAITING wait for an answer, the rest are refused and r
   assert.deepEqual(problems.map((p) => p.code), ["too-many"], "one report, not one per offer");
   hostile(toAda, { ...OFFER, id: 100, name: "again.txt" });
   assert.equal(problems.at(-1).code, "duplicate");
+});
+
+test("sizes and reports in the page's language", async () => {
+  try {
+    await useLanguage(["de"]);
+    assert.equal(formatSize(1), "1\u00a0Byte"); // ICU: a no-break space after "1" in German
+    assert.equal(formatSize(2_100_000), "2,1 MB");
+    const { toAda, problems } = call();
+    hostile(toAda, { ...OFFER, id: 1, name: "n".repeat(1200) });
+    assert.equal(problems[0].message, "Die Seite von Ada hat eine Datei mit einem Namen aus 1.200 Zeichen angeboten; das Angebot wurde abgelehnt.");
+    await useLanguage(["fr"]);
+    assert.equal(formatSize(2_100_000), "2,1\u202fMo");
+    assert.equal(formatSize(3), "3\u00a0octets");
+  } finally {
+    await useLanguage([ENGLISH]);
+  }
 });
