@@ -409,13 +409,18 @@ def test_screenshots_of_transfers_on_a_desktop_and_a_phone(trio: Trio, tmp_path:
     shot_ms = scaled(45) * 1000
     bo.screenshot(path=ARTIFACTS / "files-transfer-1440x900.png", timeout=shot_ms)
     cy.screenshot(path=ARTIFACTS / "files-transfer-390x844.png", timeout=shot_ms)
+    # Tidy up for the next test. The pictures may have taken long enough for the 40 MB to
+    # arrive whole (Cancel is tested on its own above): cancel only what still flows.
     for page in (bo, cy):
-        press_now(page.get_by_role("button", name="Cancel holiday-photos.zip from Ada"))
+        cancel = page.get_by_role("button", name="Cancel holiday-photos.zip from Ada")
+        if cancel.is_visible():
+            press_now(cancel)
         page.get_by_role("button", name="Decline report.pdf from Ada").click()
         dismiss_all(page)
-    expect(badge(ada, "holiday-photos.zip", "Cy", False)).to_have_text(
-        "Cancelled", timeout=TRANSFER_MS
-    )
+    for person in ("Bo", "Cy"):
+        expect(badge(ada, "holiday-photos.zip", person, False)).to_have_text(
+            re.compile("^(Cancelled|Delivered)$"), timeout=TRANSFER_MS
+        )
     dismiss_all(ada)
 
 
