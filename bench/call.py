@@ -206,22 +206,30 @@ class Start:
         return self.frames[-1]
 
 
-def measure(launch: Launch, runs: int) -> Section:
+def need_browser() -> None:
+    """Playwright and Debian's Chromium, or a BenchError saying how to get them."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright  # noqa: F401
     except ImportError:
         raise BenchError("playwright is missing: pip install -e '.[test]'") from None
     if not Path(CHROMIUM).exists():
         raise BenchError(f"{CHROMIUM} is missing: apt-get install chromium")
+
+
+def browser_env(home: Path) -> dict[str, str | float | bool]:
+    """The browser's environment: its profile folders under `home`, which OwnCpu finds."""
+    return {**os.environ, "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
+
+
+def measure(launch: Launch, runs: int) -> Section:
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="parlour-bench-call-") as folder:
         server = Server(Path(folder), launch, open_rooms=True)
         home = Path(folder) / "chromium-home"
         cpu = OwnCpu(str(home))
-        env: dict[str, str | float | bool] = {
-            **os.environ,
-            "XDG_CONFIG_HOME": str(home),
-            "XDG_CACHE_HOME": str(home),
-        }
+        env = browser_env(home)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(

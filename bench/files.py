@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from bench.call import OwnCpu, join, open_page
+from bench.call import OwnCpu, browser_env, join, need_browser, open_page
 from bench.errors import BenchError
 from bench.report import Better, Figure, Section
 from bench.server import Launch, Server
@@ -115,21 +115,14 @@ BARE_SEND: Final = """(total) => new Promise((resolve, reject) => {
 
 
 def measure(launch: Launch) -> Section:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise BenchError("playwright is missing: pip install -e '.[test]'") from None
-    if not Path(CHROMIUM).exists():
-        raise BenchError(f"{CHROMIUM} is missing: apt-get install chromium")
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="parlour-bench-files-") as folder:
         server = Server(Path(folder), launch, open_rooms=True)
         home = Path(folder) / "chromium-home"
         cpu = OwnCpu(str(home))
-        env: dict[str, str | float | bool] = {
-            **os.environ,
-            "XDG_CONFIG_HOME": str(home),
-            "XDG_CACHE_HOME": str(home),
-        }
+        env = browser_env(home)
         args = [*CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"]
         try:
             with sync_playwright() as playwright:
