@@ -24,7 +24,9 @@
  *
  * Test hook: when `globalThis.__parlourTest?.corruptFiles` is true, the sender flips one bit of
  * each transfer's first chunk after hashing, as a fault in transit would; the receiver's check
- * must then mark the file corrupt. Nothing else reads that global.
+ * must then mark the file corrupt. When `globalThis.__parlourTest?.holdFiles` is a promise, the
+ * sender pauses after each transfer's first slice until it settles, so that a test can act in the
+ * middle of a transfer on a machine of any speed. Nothing else reads that global.
  *
  * Events (CustomEvent):
  *   change   {transfer}  a transfer was added, moved state, or made progress (progress at most
@@ -56,7 +58,7 @@ export const MAX_CHUNK = 256 * 1024;
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const MIN_WATER = 256 * 1024;
 /** Bytes read from the file at a time. */
-const READ = 1024 * 1024;
+export const READ = 1024 * 1024;
 /** The longest control message, in characters. */
 export const MAX_TEXT = 2000;
 /** The longest file name an offer may carry, in characters. */
@@ -753,6 +755,8 @@ export class Files extends EventTarget {
         transfer.progress(Math.max(0, queued - channel.bufferedAmount), performance.now());
         this.changed(transfer, true);
       }
+      const hold = /** @type {any} */ (globalThis).__parlourTest?.holdFiles;
+      if (at === 0 && hold) await hold;
     }
     if (!going()) return;
     this.say(peer, { kind: "done", id: transfer.id });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { afterEach, test } from "node:test";
 
-import { CHUNK, Files, formatSize, HIGH_WATER, MAX_WAITING, MIN_WATER, safeName, Transfer } from "../../parlour/static/files.js";
+import { CHUNK, Files, formatSize, HIGH_WATER, MAX_WAITING, MIN_WATER, READ, safeName, Transfer } from "../../parlour/static/files.js";
 import { ENGLISH, useLanguage } from "../../parlour/static/i18n.js";
 
 /**
@@ -234,6 +234,21 @@ test("a bit flipped in transit (the test hook) marks the file corrupt, and it is
   await until(() => only(ada, "out").state === "corrupt");
   assert.equal(only(bo, "in").state, "corrupt");
   assert.equal(only(bo, "in").blob, null);
+});
+
+test("the hold hook (tests only) pauses the sender after the first slice until it settles", async () => {
+  const { ada, bo } = call();
+  /** @type {(value?: unknown) => void} */
+  let release = () => {};
+  /** @type {any} */ (globalThis).__parlourTest = { holdFiles: new Promise((resolve) => (release = resolve)) };
+  ada.send([file(bytes(READ + 3 * CHUNK), "h.bin")], [BO]);
+  await until(() => bo.transfers().length === 1);
+  await bo.accept(only(bo, "in"));
+  await until(() => only(bo, "in").bytes === READ, "the first slice arrives");
+  for (let n = 0; n < 50; n++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(only(bo, "in").bytes, READ, "nothing more while held");
+  release();
+  await until(() => only(bo, "in").state === "verified", "the rest flows once released");
 });
 
 test("a closed channel interrupts the transfer at both ends, nothing half-received kept", async () => {
