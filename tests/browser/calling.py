@@ -33,12 +33,31 @@ RECONNECTING = "Reconnecting to the server…"
 RECONNECT_TIMEOUT_MS = round(scaled(30.0) * 1000)
 
 
+# Join is enabled by the page's module once it has wired the form (index.html ships it
+# disabled). Twice on a loaded machine, in the simulated networks, that took longer than the
+# usual timeout after the page's load event, and could not be made to happen again on its own:
+# a longer wait, and a message that says what the page had loaded and what went wrong in it.
+READY_MS = round(scaled(45.0) * 1000)
+PAGE_STATE = """() => ({
+  ready: document.readyState,
+  problems: window.__problems ?? [],
+  loaded: performance.getEntriesByType("resource")
+    .map((r) => `${r.name.split("/").pop()} ${r.responseStatus} ${Math.round(r.responseEnd)} ms`),
+  marks: performance.getEntriesByType("mark").map((m) => `${m.name} ${Math.round(m.startTime)} ms`),
+})"""
+
+
 def ask_to_join(page: Page, name: str, passphrase: str | None = None) -> None:
     """Type the name (and the passphrase unless the link carried it) and press Join."""
     page.get_by_role("textbox", name="Your name").fill(name)
     if passphrase is not None:
         page.get_by_role("textbox", name="Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Join", exact=True).click()
+    button = page.get_by_role("button", name="Join", exact=True)
+    try:
+        expect(button).to_be_enabled(timeout=READY_MS)
+    except AssertionError as error:
+        raise AssertionError(f"the page never wired Join: {page.evaluate(PAGE_STATE)}") from error
+    button.click()
 
 
 def join(page: Page, name: str, passphrase: str | None = None) -> None:

@@ -34,10 +34,20 @@ UPLOAD_KBPS = 1000
 
 # Test-side instrumentation, not an app hook: every RTCPeerConnection the page makes is kept in
 # window.__pcs, so a test can read getStats() and the senders like chrome://webrtc-internals;
-# and every identity text the page hashes (PROTOCOL.md "Pairwise keys") in window.__identities,
-# so a test can compute the safety code on its own.
+# every identity text the page hashes (PROTOCOL.md "Pairwise keys") in window.__identities,
+# so a test can compute the safety code on its own; and what failed to load or threw in
+# window.__problems, for a test's message when the page did not come up.
 WATCH_PEER_CONNECTIONS = """
 (() => {
+  const problems = [];
+  Object.defineProperty(window, "__problems", { value: problems });
+  // Capturing: a script or module that failed to load fires "error" on its element, which does
+  // not bubble; the page's own uncaught errors arrive here too.
+  window.addEventListener("error", (event) => {
+    const source = event.target?.src || event.target?.href;
+    problems.push(source ? `could not load ${source}` : String(event.message));
+  }, true);
+  window.addEventListener("unhandledrejection", (event) => problems.push(String(event.reason)));
   const identities = [];
   Object.defineProperty(window, "__identities", { value: identities });
   const digest = SubtleCrypto.prototype.digest;
