@@ -10,8 +10,20 @@ from typing import Final
 
 CHROMIUM: Final = "/usr/bin/chromium"
 FAKE_DEVICES: Final = "--use-fake-device-for-media-stream"
+# The fake camera's frame rate: Chromium's default is 20. Every test call encodes and decodes
+# each camera once per other person on two cores, and at 10 frames a second a call leaves the
+# test machine room to breathe; nothing a test checks needs more (the budget's maxFramerate is
+# a sender parameter, read as such).
+FAKE_FPS: Final = 10
+
+
+def fake_devices(*options: str) -> str:
+    """The fake-device switch with Chromium's options for it ("device-count=3"), at FAKE_FPS."""
+    return f"{FAKE_DEVICES}=" + ",".join((*options, f"fps={FAKE_FPS}"))
+
+
 CHROMIUM_ARGS: Final = (
-    FAKE_DEVICES,
+    fake_devices(),
     "--use-fake-ui-for-media-stream",
     "--no-sandbox",
     "--disable-gpu",
@@ -22,6 +34,15 @@ CHROMIUM_ARGS: Final = (
 )
 
 
-def with_fake_devices(flag: str) -> list[str]:
-    """CHROMIUM_ARGS with another fake-device switch (a device count) in place of the plain one."""
-    return [flag if arg == FAKE_DEVICES else arg for arg in CHROMIUM_ARGS]
+def with_fake_devices(*options: str) -> list[str]:
+    """CHROMIUM_ARGS with these fake-device options ("device-count=0") in the switch."""
+    return [fake_devices(*options) if is_fake_devices(arg) else arg for arg in CHROMIUM_ARGS]
+
+
+def without_fake_devices() -> list[str]:
+    """CHROMIUM_ARGS without fake devices: the machine's own, which here are none."""
+    return [arg for arg in CHROMIUM_ARGS if not is_fake_devices(arg)]
+
+
+def is_fake_devices(arg: str) -> bool:
+    return arg.split("=", 1)[0] == FAKE_DEVICES

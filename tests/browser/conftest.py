@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Three fake cameras and three fake microphones (the first of them the "default") instead of one.
 # Chromium's fake cameras differ in pixel format: fake_device_0 is I420, fake_device_1 Y16 (a
 # depth camera: it plays in a <video> but WebRTC sends none of its frames), fake_device_2 MJPEG.
-THREE_OF_EACH = "--use-fake-device-for-media-stream=device-count=3"
+THREE_OF_EACH = "device-count=3"
 # Playwright's expect() waits 5 s unless told; the machine is shared and noisy, and may be more
 # so than here (PARLOUR_TEST_TIMEOUT_FACTOR).
 TIMEOUT_MS = round(scaled(15.0) * 1000)
@@ -136,9 +136,20 @@ def leave_all(crowd: list[Person]) -> None:
         crowd.pop().page.context.close()
 
 
+# The module's shared call while it is open (see shared_call).
+_SHARED: list[SharedCall] = []
+
+
 @pytest.fixture
-def people(browser: Browser) -> Iterator[list[Person]]:
-    """Call `people.append(...)` through `open_person`; every context is closed afterwards."""
+def people(browser: Browser, request: pytest.FixtureRequest) -> Iterator[list[Person]]:
+    """Call `people.append(...)` through `open_person`; every context is closed afterwards.
+
+    A test that makes its own call and does not use the module's shared one ends that first:
+    its cameras would go on encoding and decoding beside the test's call, and on two cores the
+    two calls together run everything slower (a later shared-call test starts it again)."""
+    if "shared_call" not in request.fixturenames:
+        for call in _SHARED:
+            call.close()
     crowd: list[Person] = []
     try:
         yield crowd
@@ -152,9 +163,11 @@ def shared_call(browser: Browser) -> Iterator[SharedCall]:
     from tests.browser.calling import SharedCall  # calling.py imports this module
 
     call = SharedCall(browser)
+    _SHARED.append(call)
     try:
         yield call
     finally:
+        _SHARED.remove(call)
         call.close()
 
 

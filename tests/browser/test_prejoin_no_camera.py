@@ -15,7 +15,7 @@ from tests.browser.prejoin import assert_seen_without, media_problem, meter, pic
 from tests.chromium import with_fake_devices
 from tests.support import ParlourProcess
 
-NO_CAMERA = "--use-fake-device-for-media-stream=device-count=0"
+NO_CAMERA = "device-count=0"
 SOUND_ONLY = "No camera was found, so you will join with sound only"
 
 

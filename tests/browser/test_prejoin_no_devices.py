@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from tests.browser.calling import join
 from tests.browser.conftest import PASSPHRASE, Person, open_person
 from tests.browser.prejoin import assert_seen_without, media_problem, picker
-from tests.chromium import CHROMIUM_ARGS
+from tests.chromium import without_fake_devices
 from tests.support import ParlourProcess
 
 INPUTS = """async () => (await navigator.mediaDevices.enumerateDevices())
@@ -22,7 +22,7 @@ INPUTS = """async () => (await navigator.mediaDevices.enumerateDevices())
 
 @pytest.fixture(scope="module")
 def browser_args() -> list[str]:
-    return [arg for arg in CHROMIUM_ARGS if arg != "--use-fake-device-for-media-stream"]
+    return without_fake_devices()
 
 
 def test_nothing_found_is_said_and_the_person_joins_as_a_listener(
