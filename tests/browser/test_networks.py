@@ -182,7 +182,8 @@ def test_only_tcp_443_is_relayed_over_tls(town: Town) -> None:
 
 def test_wrong_turn_secret_names_who_cannot_be_reached(town: Town) -> None:
     """coturn refuses every credential: Hedy, behind symmetric NAT, reaches nobody, and each
-    tile between her and the others says so within the bound; Ada and Grace, on one LAN, go on."""
+    tile between her and the others says so within the bound, and why; Ada and Grace, on one
+    LAN, go on."""
     lan = town.internet.router(Nat.ENDPOINT_INDEPENDENT)
     first, second = town.internet.home(lan), town.internet.home(lan)
     alone = town.internet.home(town.internet.router(Nat.SYMMETRIC))
@@ -192,7 +193,11 @@ def test_wrong_turn_secret_names_who_cannot_be_reached(town: Town) -> None:
     hedy = town.person(alone, "Hedy")
     timeout = scaled(2 * BOUND_S) * 1000
     for page, other in ((ada.page, "Hedy"), (grace.page, "Hedy"), (hedy.page, "Ada")):
-        expect(tile(page, other)).to_contain_text(f"Could not connect to {other}", timeout=timeout)
+        expect(tile(page, other)).to_contain_text(
+            f"Could not connect to {other}, not even through the relay: your network or theirs"
+            " blocks calls.",
+            timeout=timeout,
+        )
     wait_decoding(grace.page, 1, "Grace, from Ada, with Hedy unreachable")
     wait_decoding(ada.page, 1, "Ada, from Grace, with Hedy unreachable")
 
