@@ -427,12 +427,13 @@ def test_screenshots_of_transfers_on_a_desktop_and_a_phone(trio: Trio, tmp_path:
     dismiss_all(ada)
 
 
-def test_two_hundred_megabytes_arrive_verified(trio: Trio, tmp_path: Path) -> None:
-    """The large file: read in slices, received into Blobs, checked, saved whole. Cameras go off
+def test_a_hundred_megabytes_arrive_verified(trio: Trio, tmp_path: Path) -> None:
+    """The large file: read in about a hundred slices, received into Blobs, checked, saved whole (the
+    bench's files section measures the heap on both ends while such a file goes). Cameras go off
     first: on two busy cores, encoding three cameras would take most of the CPU the transfer
     needs (shared/TESTING.md: ~6 MB/s with media, ~17 MB/s without); the later tests do not
     need them."""
-    big = make_file(tmp_path, "large.bin", 200_000_000)
+    big = make_file(tmp_path, "large.bin", 100_000_000)
     ada, bo = trio.ada.page, trio.bo.page
     for person in (ada, bo, trio.cy.page):
         press(person, "Turn camera off")
@@ -442,7 +443,7 @@ def test_two_hundred_megabytes_arrive_verified(trio: Trio, tmp_path: Path) -> No
     expect(badge(bo, "large.bin", "Ada", True)).to_have_text("Verified", timeout=BIG_TIMEOUT_MS)
     took = time.monotonic() - started
     assert sha256(save(bo, "large.bin", "Ada", tmp_path)) == sha256(big)
-    print(f"200 MB: offered to verified in {took:.1f} s")
+    print(f"100 MB: offered to verified in {took:.1f} s")
     for page in (ada, bo):
         dismiss_all(page)
 
