@@ -262,6 +262,13 @@ export class PeerLink extends EventTarget {
       show();
     };
     pc.onconnectionstatechange = () => this.connectionChanged();
+    // The budget is applied again whenever a negotiation is over, on either side: it may have
+    // brought a transceiver with no settings yet (a screen's), and Chromium refuses parameters
+    // set while one is half done ("modified RTCP parameters", seen during ICE restarts), which
+    // would leave that sender at the browser's default bitrate until the next change.
+    pc.onsignalingstatechange = () => {
+      if (pc.signalingState === "stable") void this.applyBudget();
+    };
     pc.ondatachannel = ({ channel }) => {
       // One files channel, opened by the other side; any other channel is not ours to speak on.
       if (channel.label === FILES_CHANNEL && !this.fileChannel && channel.ordered) this.takeChannel(channel);
@@ -463,8 +470,6 @@ export class PeerLink extends EventTarget {
           this.placed = true;
           this.addScreen(); // shared before this connection existed: offered from here
         }
-      } else {
-        await this.applyBudget(); // a screen's transceiver takes its settings once agreed
       }
     } else if (message.kind === "screen") {
       this.remoteScreenMid = message.mid;

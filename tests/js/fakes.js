@@ -205,6 +205,8 @@ export class FakePeerConnection {
     this.onnegotiationneeded = null;
     this.onicecandidate = null;
     this.onconnectionstatechange = null;
+    /** @type {(() => void) | null} */
+    this.onsignalingstatechange = null;
   }
 
   /** @param {FakeTrack | "audio" | "video"} trackOrKind @param {{direction: string}} init */
@@ -235,7 +237,13 @@ export class FakePeerConnection {
       this.transceivers.push(transceiver);
       this.ontrack?.({ track: transceiver.receiver.track, transceiver });
     });
-    this.signalingState = description.type === "offer" ? "have-remote-offer" : "stable";
+    this.setSignalingState(description.type === "offer" ? "have-remote-offer" : "stable");
+  }
+
+  /** @param {string} state */
+  setSignalingState(state) {
+    this.signalingState = state;
+    this.onsignalingstatechange?.();
   }
 
   /** The answer: the directions this side chose, an m= line each. */
@@ -244,7 +252,7 @@ export class FakePeerConnection {
     this.transceivers.forEach((t, index) => (t.mid ??= String(index)));
     const lines = this.transceivers.map((t) => `m=${t.receiver.track.kind} 9 UDP/TLS/RTP/SAVPF 0\r\na=${t.direction}`);
     this.localDescription = { type: "answer", sdp: `v=0\r\n${lines.join("\r\n")}\r\n` };
-    this.signalingState = "stable";
+    this.setSignalingState("stable");
   }
 
   async addIceCandidate() {}

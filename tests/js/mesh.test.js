@@ -154,6 +154,24 @@ test("the upload budget goes to the camera's sender; the microphone's keeps the 
   assert.deepEqual(videoEncoding(500), { maxBitrate: 500_000, scaleResolutionDownBy: 2, maxFramerate: 30 });
 });
 
+test("a bitrate the browser refuses mid-negotiation is set again once the negotiation is over", async () => {
+  const { peer, pc } = link();
+  peer.offer();
+  const camera = pc.transceivers[1].sender;
+  const accept = camera.setParameters.bind(camera);
+  // As Chromium does while an offer is out (an ICE restart, say): refused, nothing changed.
+  camera.setParameters = async (/** @type {any} */ parameters) => {
+    if (pc.signalingState !== "stable") throw new DOMException("modified RTCP parameters", "InvalidModificationError");
+    return accept(parameters);
+  };
+  pc.signalingState = "have-local-offer";
+  await peer.setBudget(500);
+  assert.deepEqual(camera.parameters.encodings, [{}]);
+  await pc.setRemoteDescription({ type: "answer", sdp: "v=0\r\n" });
+  await peer.budgetChain;
+  assert.deepEqual(camera.parameters.encodings, [videoEncoding(500)]);
+});
+
 test("a shared screen goes on a transceiver of its own, sending only, after the camera's, named by its mid", async () => {
   const { peer, media, pc, sent } = link();
   const screen = new FakeTrack("video");
