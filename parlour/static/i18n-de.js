@@ -6,6 +6,8 @@
 
 /** @type {Record<import("./i18n.js").Key, import("./i18n.js").Message>} */
 export default {
+  "page.loadFailed": "Ein Teil dieser Seite ist nicht angekommen, deshalb funktioniert sie noch nicht. Prüfe die Verbindung und lade neu.",
+  "page.reload": "Seite neu laden",
   "prejoin.preview": "Kameravorschau",
   "prejoin.level": "Mikrofonpegel",
   "prejoin.title": "Einem Raum beitreten",

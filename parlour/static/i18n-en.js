@@ -6,6 +6,9 @@
  */
 
 export default {
+  // What boot.js shows when the page's modules did not arrive (index.html #load-failed)
+  "page.loadFailed": "Part of this page did not arrive, so it cannot work yet. Check the connection and reload.",
+  "page.reload": "Reload the page",
   // The pre-join screen (index.html #prejoin, prejoin.js)
   "prejoin.preview": "Camera preview",
   "prejoin.level": "Microphone level",

@@ -6,6 +6,8 @@
 
 /** @type {Record<import("./i18n.js").Key, import("./i18n.js").Message>} */
 export default {
+  "page.loadFailed": "Una parte de esta página no ha llegado, así que todavía no puede funcionar. Comprueba la conexión y vuelve a cargarla.",
+  "page.reload": "Volver a cargar la página",
   "prejoin.preview": "Vista previa de la cámara",
   "prejoin.level": "Nivel del micrófono",
   "prejoin.title": "Entrar en una sala",

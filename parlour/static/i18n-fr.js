@@ -6,6 +6,8 @@
 
 /** @type {Record<import("./i18n.js").Key, import("./i18n.js").Message>} */
 export default {
+  "page.loadFailed": "Une partie de cette page n’est pas arrivée : elle ne peut pas encore fonctionner. Vérifie la connexion et recharge-la.",
+  "page.reload": "Recharger la page",
   "prejoin.preview": "Aperçu de la caméra",
   "prejoin.level": "Niveau du micro",
   "prejoin.title": "Rejoindre un salon",

@@ -310,3 +310,26 @@ def test_join_waits_for_the_page_script_so_a_quick_click_cannot_send_the_passphr
 
 def _assert_equal(got: object, want: object) -> None:
     assert got == want, f"{got!r} != {want!r}"
+
+
+def test_a_module_that_did_not_arrive_is_said_and_reload_brings_the_page(
+    browser: Browser, people: list[Person], server: ParlourProcess
+) -> None:
+    """A dropped connection loses one of the page's modules: the page cannot work, and says so
+    instead of showing a Join that never wakes; Reload the page fetches it again and works."""
+    page = open_person(browser, people, "about:blank").page
+    notice = page.get_by_role("alert").filter(has_text="Part of this page did not arrive")
+    page.route("**/static/signaling.js", lambda route: route.abort("connectionreset"))
+    page.goto(link_url(server.url, PASSPHRASE))
+    expect(notice).to_be_visible()
+    expect(page.get_by_role("button", name="Join", exact=True)).to_be_disabled()
+    page.unroute("**/static/signaling.js")
+    page.get_by_role("button", name="Reload the page").click()
+    join_button = page.get_by_role("button", name="Join", exact=True)
+    expect(join_button).to_be_enabled()
+    expect(notice).to_be_hidden()
+    # No script read the link the first time, so the reload still carries its passphrase.
+    expect(page.get_by_role("textbox", name="Passphrase")).to_be_hidden()
+    page.get_by_role("textbox", name="Your name").fill("Ada")
+    join_button.click()
+    expect(page.get_by_role("group", name="Ada (you)", exact=True)).to_be_visible()
