@@ -428,11 +428,11 @@ def test_screenshots_of_transfers_on_a_desktop_and_a_phone(trio: Trio, tmp_path:
 
 
 def test_a_hundred_megabytes_arrive_verified(trio: Trio, tmp_path: Path) -> None:
-    """The large file: read in about a hundred slices, received into Blobs, checked, saved whole (the
-    bench's files section measures the heap on both ends while such a file goes). Cameras go off
-    first: on two busy cores, encoding three cameras would take most of the CPU the transfer
-    needs (shared/TESTING.md: ~6 MB/s with media, ~17 MB/s without); the later tests do not
-    need them."""
+    """The large file: read in about a hundred slices, received into Blobs, checked, saved
+    whole (the bench's files section measures the heap on both ends while such a file goes).
+    Cameras go off first: on two busy cores, encoding three cameras would take most of the CPU
+    the transfer needs (shared/TESTING.md: ~6 MB/s with media, ~17 MB/s without); the later
+    tests do not need them."""
     big = make_file(tmp_path, "large.bin", 100_000_000)
     ada, bo = trio.ada.page, trio.bo.page
     for person in (ada, bo, trio.cy.page):
