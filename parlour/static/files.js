@@ -219,6 +219,8 @@ export class Transfer {
     /** @type {[number, number][]} (time, bytes) lately, for the rate */
     this.samples = [];
     this.shownAt = 0;
+    /** Progress held back by PROGRESS_MS, shown when its window ends. @type {ReturnType<typeof setTimeout> | undefined} */
+    this.trailing = undefined;
   }
 
   /** @param {State} to */
@@ -466,7 +468,17 @@ export class Files extends EventTarget {
   /** @param {Transfer} transfer @param {boolean} [progressOnly] */
   changed(transfer, progressOnly = false) {
     const now = performance.now();
-    if (progressOnly && now - transfer.shownAt < PROGRESS_MS) return;
+    if (progressOnly && now - transfer.shownAt < PROGRESS_MS) {
+      // Shown when the window ends, so that progress which then stops (a sender waiting on a
+      // slow link) is not left showing what it was a window earlier.
+      transfer.trailing ??= setTimeout(() => {
+        transfer.trailing = undefined;
+        this.changed(transfer);
+      }, PROGRESS_MS - (now - transfer.shownAt));
+      return;
+    }
+    clearTimeout(transfer.trailing);
+    transfer.trailing = undefined;
     transfer.shownAt = now;
     this.dispatchEvent(new CustomEvent("change", { detail: { transfer } }));
   }

@@ -251,6 +251,25 @@ test("the hold hook (tests only) pauses the sender after the first slice until i
   await until(() => only(bo, "in").state === "verified", "the rest flows once released");
 });
 
+test("progress that stops within a display window is shown when the window ends", async () => {
+  const { ada, bo } = call();
+  /** @type {any} */ (globalThis).__parlourTest = { holdFiles: new Promise(() => {}) };
+  ada.send([file(bytes(READ + CHUNK), "p.bin")], [BO]);
+  await until(() => bo.transfers().length === 1);
+  // The whole first slice arrives at once, well within PROGRESS_MS of the accept's change.
+  const shown = new Promise((resolve, reject) => {
+    const late = setTimeout(() => reject(new Error("the first slice was never shown")), 2000);
+    bo.addEventListener("change", (event) => {
+      if (/** @type {CustomEvent} */ (event).detail.transfer.bytes !== READ) return;
+      clearTimeout(late);
+      resolve(undefined);
+    });
+  });
+  await bo.accept(only(bo, "in"));
+  await shown;
+  ada.cancel(only(ada, "out"));
+});
+
 test("a closed channel interrupts the transfer at both ends, nothing half-received kept", async () => {
   const { ada, bo, toBo } = call();
   toBo.auto = false;
