@@ -622,17 +622,16 @@ export class Files extends EventTarget {
       this.report(peer, "unexpected", this.about(peer, "fileProblem.unexpected", { kind: message.kind }));
       return;
     }
-    const name = peer.person.name;
     if (to === "transferring") {
       transfer.move("transferring");
       transfer.progress(0, performance.now());
       this.changed(transfer);
       peer.queue.push(transfer);
       void this.pump(peer);
-    } else if (to === "declined") this.end(transfer, to, t("fileEnd.theyDeclined", { name }));
-    else if (to === "cancelled") this.end(transfer, to, t("fileEnd.theyCancelled", { name }));
-    else if (to === "verified") this.end(transfer, to, t("fileEnd.theyVerified", { name }));
-    else this.end(transfer, to, t("fileEnd.theyCorrupt", { name }));
+    } else if (to === "declined") this.end(transfer, to, this.about(peer, "fileEnd.theyDeclined"));
+    else if (to === "cancelled") this.end(transfer, to, this.about(peer, "fileEnd.theyCancelled"));
+    else if (to === "verified") this.end(transfer, to, this.about(peer, "fileEnd.theyVerified"));
+    else this.end(transfer, to, this.about(peer, "fileEnd.theyCorrupt"));
   }
 
   /**
@@ -646,7 +645,7 @@ export class Files extends EventTarget {
       return;
     }
     if (message.kind === "cancel") {
-      this.end(transfer, "cancelled", t("fileEnd.theyCancelled", { name: peer.person.name }));
+      this.end(transfer, "cancelled", this.about(peer, "fileEnd.theyCancelled"));
       return;
     }
     const receiving = peer.receiving.get(transfer.id);
