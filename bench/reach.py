@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from bench.call import OwnCpu, join, open_page
+from bench.call import OwnCpu, join, need_browser, open_page
 from bench.errors import BenchError
 from bench.report import Figure, Section
-from tests.chromium import CHROMIUM
 from tests.netns import Internet, Nat
 from tests.reachability import Relay, launch, serve
 
@@ -99,18 +98,13 @@ def measure(runs: int) -> Section:
 
 
 def _check_prerequisites() -> None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        raise BenchError("playwright is missing: pip install -e '.[test]'") from None
+    need_browser()
     if os.geteuid() != 0:
         raise BenchError("network namespaces and iptables need root")
     needed = (("ip", "iproute2"), ("iptables", "iptables"), ("turnserver", "coturn"))
     for program, package in needed:
         if shutil.which(program) is None:
             raise BenchError(f"{program} is missing: apt-get install {package}")
-    if not Path(CHROMIUM).exists():
-        raise BenchError(f"{CHROMIUM} is missing: apt-get install chromium")
 
 
 def _topology(
