@@ -402,11 +402,12 @@ def unrest(page: Page, name: str, others: Sequence[str]) -> list[str]:
         return [f"{name}: the page is closed"]
     try:
         tiles = call_list(page).get_by_role("listitem").count()
+        states = [link.state for link in links(page)]
         checks = [
             (f"{name} in the call", own_tile(page, name).count() == 1),
             (f"{len(others) + 1} tiles, not {tiles}", tiles == len(others) + 1),
             *((f"a tile for {other}", tile(page, other).count() == 1) for other in others),
-            (f"{len(others)} connections up", len(connected(page)) == len(others)),
+            (f"{len(others)} connections up: {states}", states.count("connected") == len(others)),
             ("the microphone on", _button(page, "Mute microphone").is_visible()),
             ("the camera on", _button(page, "Turn camera off").is_visible()),
             ("no dialog open", page.get_by_role("dialog").count() == 0),
@@ -454,6 +455,13 @@ class SharedCall:
         leave_all(self.crowd)
         start(self.crowd)
         assert len(self.crowd) == len(names), f"{len(self.crowd)} people for {names}"
+        # The connections first, one cheap reading per page and poll: on a busy machine a poll
+        # of everything takes longer than the timeout (about 20 queries a page, each up to a
+        # second while the renderers encode), so its one reading came before the last
+        # newcomer's connections were made and there was no second.
+        for person, name in zip(self.crowd, names, strict=True):
+            up = f"{name}'s connections"
+            eventually(person.page, lambda page=person.page: _assert_up(page, len(names) - 1), up)
         eventually(
             self.crowd[0].page,
             lambda: _assert_none(self._unrest(names)),
@@ -474,3 +482,8 @@ class SharedCall:
 
 def _assert_none(problems: list[str]) -> None:
     assert not problems, problems
+
+
+def _assert_up(page: Page, count: int) -> None:
+    states = [link.state for link in links(page)]
+    assert states.count("connected") == count, f"not {count} connections up: {states}"
