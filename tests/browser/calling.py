@@ -132,13 +132,19 @@ def free_port() -> int:
 
 
 def eventually(page: Page, check: Callable[[], T], what: str, timeout: float = TIMEOUT_S) -> T:
-    """Run `check` until it stops raising AssertionError (like Playwright's expect.poll)."""
+    """Run `check` until it stops raising AssertionError (like Playwright's expect.poll).
+
+    The verdict is always that of a check begun after the deadline: on a busy machine one check
+    of many queries can take longer than the timeout, and what it read at its start would be
+    old news by its end.
+    """
     deadline = time.monotonic() + timeout
     while True:
+        final = time.monotonic() > deadline
         try:
             return check()
         except AssertionError as error:
-            if time.monotonic() > deadline:
+            if final:
                 raise AssertionError(f"{what}, within {timeout:.0f} s: {error}") from None
         page.wait_for_timeout(POLL_MS)  # lets Playwright deliver events between two polls
 
