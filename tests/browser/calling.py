@@ -463,8 +463,8 @@ class SharedCall:
         assert len(self.crowd) == len(names), f"{len(self.crowd)} people for {names}"
         # The connections first, one cheap reading per page and poll: on a busy machine a poll
         # of everything takes longer than the timeout (about 20 queries a page, each up to a
-        # second while the renderers encode), so its one reading came before the last
-        # newcomer's connections were made and there was no second.
+        # second while the renderers encode), and one that began before the last newcomer's
+        # connections were made can only fail.
         for person, name in zip(self.crowd, names, strict=True):
             up = f"{name}'s connections"
             eventually(person.page, lambda page=person.page: _assert_up(page, len(names) - 1), up)
