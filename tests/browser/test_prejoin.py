@@ -330,6 +330,4 @@ def test_a_module_that_did_not_arrive_is_said_and_reload_brings_the_page(
     expect(notice).to_be_hidden()
     # No script read the link the first time, so the reload still carries its passphrase.
     expect(page.get_by_role("textbox", name="Passphrase")).to_be_hidden()
-    page.get_by_role("textbox", name="Your name").fill("Ada")
-    join_button.click()
-    expect(page.get_by_role("group", name="Ada (you)", exact=True)).to_be_visible()
+    join(page, "Ada")
